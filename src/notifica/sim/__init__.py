@@ -1,0 +1,1 @@
+"""The population simulator: virtual phones through the real system, scored against ground truth."""
