@@ -14,6 +14,7 @@ from notifica.protocol._intervals import (
     interval_start_unix_s,
     rolling_start,
 )
+from notifica.protocol._key_batch import DiagnosisKeyBatch
 from notifica.protocol._keys import (
     KEY_LENGTH,
     RPI_LENGTH,
@@ -50,6 +51,7 @@ __all__ = [
     "RPI_LENGTH",
     "TEK_ROLLING_PERIOD",
     "BluetoothMetadata",
+    "DiagnosisKeyBatch",
     "InvalidOtp",
     "InvalidSignature",
     "MalformedAdvertisement",
