@@ -83,10 +83,10 @@ rule then requires 1..144 (§5.1)."""
 MAX_ISO_DATE_BACKWARD_DAYS = 180
 """``MAX_ISO_DATE_BACKWARD_DIFF``: ISO dates may be at most this many days old (§2)."""
 
-OTP_TOKEN_PATTERN = r"^[A-Za-z0-9]{64}$"
+OTP_TOKEN_PATTERN = r"^[A-Za-z0-9]{64}$"  # noqa: S105 - a regex, not a secret
 """Bearer token of check-otp and upload: the SHA-256 hex of the OTP (immuni-api.md §3.3)."""
 
-ANALYTICS_TOKEN_PATTERN = r"^[a-f0-9]{128}$"
+ANALYTICS_TOKEN_PATTERN = r"^[a-f0-9]{128}$"  # noqa: S105 - a regex
 """iOS analytics token: 128 lowercase hex characters (immuni-api.md §3.6)."""
 
 PROVINCE_PATTERN = r"^[A-Z]{2}$"
