@@ -162,7 +162,7 @@ def _check_iso_date(value: date, info: ValidationInfo) -> date:
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, str_strict=True)
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class ErrorBody(_Wire):

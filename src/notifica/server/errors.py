@@ -9,9 +9,9 @@
         ├── BatchNotFound             404 / 1300
         ├── NoBatchesFound            404 / 1301
         ├── OtpAlreadyAuthorized      409 / 1400
-        ├── Unauthenticated           401 / 1402  a health operators' call without valid credentials (notifica)
+        ├── Unauthenticated           401 / 1402  HIS call without valid credentials (notifica)
         ├── TooManyRequests           429 / 1429  a rate limit was hit (notifica)
-        └── ServiceUnavailable        503 / 1503  the service is not mounted or not configured (notifica)
+        └── ServiceUnavailable        503 / 1503  not available here (notifica)
 
 Routers never build error responses themselves: they raise these, and one handler renders
 ``{"error_code": ..., "message": ...}``. The message is always the class default, as in Immuni

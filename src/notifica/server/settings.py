@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     """Every ingestion response (real or dummy) is released at arrival + N(mean, sigma) ms
     (``DUMMY_REQUEST_TIMEOUT_MILLIS`` / ``_SIGMA``, immuni-api.md §2)."""
     dummy_check_otp_error_rate: float = Field(default=0.01, ge=0, le=1)
-    """Share of dummy check-otp requests answered 401 (``DUMMY_DATA_TOKEN_ERROR_CHANCE_PERCENT``)."""
+    """Share of dummy check-otp answered 401 (``DUMMY_DATA_TOKEN_ERROR_CHANCE_PERCENT``)."""
     ingestion_rate_limit_per_minute: int = Field(default=120, ge=0)
     """Per client address (salted hash in memory, never stored); 0 turns the limit off."""
     client_address_header: str | None = None

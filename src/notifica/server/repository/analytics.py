@@ -23,7 +23,7 @@ class AnalyticsStore:
 
     def _insert_ignore(self, table: object, values: list[dict[str, object]]) -> object:
         dialect = sqlite if self._db.is_sqlite else postgresql
-        return dialect.insert(table).values(values).on_conflict_do_nothing()  # type: ignore[arg-type]
+        return dialect.insert(table).values(values).on_conflict_do_nothing()
 
     def add_operational_info(self, record: OperationalInfoRecord, *, received_on: date) -> None:
         """Store one report."""
@@ -84,7 +84,7 @@ class AnalyticsStore:
             stmt = self._insert_ignore(
                 used_salts, [{"salt_hash": salt_hash, "expires_at": expires_at}]
             )
-            return bool(conn.execute(stmt).rowcount == 1)  # type: ignore[call-overload]
+            return conn.execute(stmt.returning(used_salts.c.salt_hash)).first() is not None  # type: ignore[attr-defined]
 
     def notifications_by_province(self, *, since: date) -> list[ProvinceNotifications]:
         """Reports and notified reports per (day, province) from `since` on."""

@@ -151,9 +151,13 @@ class BatchStore:
             yield PublishSession(conn, is_sqlite=self._db.is_sqlite)
 
     def index_range(self, *, since: datetime) -> tuple[int, int] | None:
-        """(oldest, newest) index of the batches whose period starts after `since`."""
+        """(oldest, newest) index of the batches published after `since`.
+
+        Immuni filtered on ``period_start``, which hides a batch whose period began more than
+        14 days before it was published (after a quiet spell); the publication time does not.
+        """
         stmt = select(func.min(batches.c.batch_index), func.max(batches.c.batch_index)).where(
-            batches.c.period_start > since
+            batches.c.period_end > since
         )
         with self._db.read() as conn:
             row = conn.execute(stmt).first()

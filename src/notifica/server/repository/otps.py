@@ -34,9 +34,9 @@ class OtpStore:
             index_elements=[otps.c.token_hash],
             set_={k: stmt.excluded[k] for k in values if k != "token_hash"},
             where=otps.c.expires_at <= now,
-        )
+        ).returning(otps.c.token_hash)
         with self._db.write() as conn:
-            done = conn.execute(stmt).rowcount == 1
+            done = conn.execute(stmt).first() is not None
             if done:
                 conn.execute(insert(otp_log).values(authorised_on=now.date()))
         return done
