@@ -12,7 +12,8 @@ import os
 import random
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -147,23 +148,47 @@ def sleeper() -> RecordingSleeper:
     return RecordingSleeper()
 
 
+BackendFactory = Callable[..., Backend]
+
+
 @pytest.fixture
-def backend(
+def backend_factory(
     settings: Settings, clock: SimClock, sleeper: RecordingSleeper, signing_pem: bytes
-) -> Iterator[Backend]:
-    signer = EcdsaSigner.from_pem(signing_pem, signature_info=signature_info(settings))
-    backend = Backend(settings, clock=clock, sleeper=sleeper, rng=random.Random(7), signer=signer)
-    yield backend
-    backend.repository.close()
+) -> Iterator[BackendFactory]:
+    """Backends on the test database, with settings overridden as asked."""
+    made: list[Backend] = []
+
+    def make(**overrides: Any) -> Backend:
+        custom = settings.model_copy(update=overrides)
+        signer = EcdsaSigner.from_pem(signing_pem, signature_info=signature_info(custom))
+        backend = Backend(custom, clock=clock, sleeper=sleeper, rng=random.Random(7), signer=signer)
+        made.append(backend)
+        return backend
+
+    yield make
+    for backend in made:
+        backend.repository.close()
 
 
 @pytest.fixture
-async def client(backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
+def backend(backend_factory: BackendFactory) -> Backend:
+    return backend_factory()
+
+
+@asynccontextmanager
+async def client_for(backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to `create_app(backend)` in process."""
     app = create_app(backend.settings, backend=backend)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://notifica.test") as client:
         yield client
     await backend.analytics.drain()
+
+
+@pytest.fixture
+async def client(backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(backend) as client:
+        yield client
 
 
 @pytest.fixture

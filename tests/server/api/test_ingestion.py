@@ -21,6 +21,7 @@ from tests.server._support import (
     teks_for,
     upload_body,
 )
+from tests.server.conftest import BackendFactory, client_for
 
 pytestmark = pytest.mark.anyio
 
@@ -409,17 +410,17 @@ async def test_every_ingestion_response_is_held_to_the_release_schedule(
 
 
 async def test_rate_limit_on_ingestion_answers_429(
-    backend: Backend, client: httpx.AsyncClient, otp: str
+    backend_factory: BackendFactory, otp: str
 ) -> None:
-    object.__setattr__(backend.settings, "ingestion_rate_limit_per_minute", 3)
-    statuses = [
-        (
-            await client.post(
-                "/v1/ingestion/check-otp", content=padded({}), headers=ingestion_headers(otp)
-            )
-        ).status_code
-        for _ in range(5)
-    ]
+    async with client_for(backend_factory(ingestion_rate_limit_per_minute=3)) as client:
+        statuses = [
+            (
+                await client.post(
+                    "/v1/ingestion/check-otp", content=padded({}), headers=ingestion_headers(otp)
+                )
+            ).status_code
+            for _ in range(5)
+        ]
     assert statuses == [204, 204, 204, 429, 429]
 
 

@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from notifica.clock import SimClock
-from notifica.server import Backend, create_app
+from notifica.server import Backend
 from tests.server._support import ingestion_headers, make_otp, padded
+from tests.server.conftest import BackendFactory, client_for
 
 pytestmark = pytest.mark.anyio
 
@@ -127,19 +128,12 @@ async def test_cun_flow_accepts_the_hash_with_a_test_id(
 
 
 async def test_client_certificate_header_authenticates_when_enabled(
-    backend: Backend, his_token: str, clock: SimClock
+    backend_factory: BackendFactory, his_token: str, clock: SimClock
 ) -> None:
-    settings = backend.settings.model_copy(
-        update={
-            "his_cert_header": "X-Client-Cert-Sha256",
-            "his_cert_clients": {"ab" * 32: "test-his"},
-        }
+    backend = backend_factory(
+        his_cert_header="X-Client-Cert-Sha256", his_cert_clients={"ab" * 32: "test-his"}
     )
-    app = create_app(settings, backend=backend)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://notifica.test"
-    ) as client:
-        backend.settings = settings
+    async with client_for(backend) as client:
         ok = await client.post(
             "/v1/otp",
             json=otp_body(make_otp(random.Random(4)), clock),
