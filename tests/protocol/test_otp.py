@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import pickle
 import random
 import string
 from collections import Counter
@@ -255,6 +256,18 @@ def test_invalid_otp_messages_never_repeat_the_code() -> None:
 def test_invalid_otp_can_still_be_raised_with_a_message_only() -> None:
     error = InvalidOtp("unknown OTP")
     assert (str(error), error.problem, error.position) == ("unknown OTP", None, None)
+
+
+def test_invalid_otp_survives_pickling() -> None:
+    with pytest.raises(InvalidOtp) as excinfo:
+        validate_otp("9K2RAY8UUA")
+    copy = pickle.loads(pickle.dumps(excinfo.value))
+    assert (str(copy), copy.problem, copy.positions, copy.expected) == (
+        str(excinfo.value),
+        OtpProblem.CHECK_CHARACTER,
+        (10,),
+        "Q",
+    )
 
 
 def test_validate_refuses_non_strings() -> None:

@@ -15,7 +15,8 @@ Rules:
    dictated code has no such separators, so guessing would hide a typo.
 2. `validate_otp` reports the first problem in this order: forbidden characters (all their
    positions), then the length, then the check character. A code with a forbidden symbol is
-   invalid whatever its check character (§4.1).
+   invalid whatever its check character (§4.1). Input over 100 characters is refused on its
+   length alone, before it is read.
 3. Generation is unbiased: each random byte below 250 (the largest multiple of 25 that fits)
    picks ``byte % 25``; bytes 250..255 are discarded.
 """

@@ -104,7 +104,17 @@ class InvalidOtp(ProtocolError):
         self.character = character
         self.expected = expected
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep the attributes across pickling (process pools, xdist), not just the message.
+        return _rebuild_invalid_otp, (self.message, self.__dict__.copy())
+
     @property
     def position(self) -> int | None:
         """The first position at fault (1-based), or ``None`` for a length problem."""
         return self.positions[0] if self.positions else None
+
+
+def _rebuild_invalid_otp(message: str, attributes: dict[str, object]) -> InvalidOtp:
+    error = InvalidOtp(message)
+    error.__dict__.update(attributes)
+    return error
