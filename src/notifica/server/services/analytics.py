@@ -17,7 +17,7 @@ from notifica.protocol import (
     AppleOperationalInfoRequest,
     GoogleOperationalInfoRequest,
     OperationalInfoFields,
-    is_province_code,
+    is_accepted_province_code,
     operational_info_nonce,
 )
 from notifica.server.attestation import AttestationVerifier, InvalidAttestation
@@ -86,7 +86,7 @@ class AnalyticsService:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _check_province(self, info: OperationalInfoFields) -> None:
-        if not is_province_code(info.province):
+        if not is_accepted_province_code(info.province):
             raise SchemaError(f"province: {info.province!r} is not a province code")
 
     def google_operational_info(self, request: GoogleOperationalInfoRequest) -> bool:

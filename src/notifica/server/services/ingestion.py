@@ -17,7 +17,7 @@ from notifica.protocol import (
     MalformedWireMessage,
     UploadRequest,
     interval_number_at,
-    is_province_code,
+    is_accepted_province_code,
     validate_tek_list,
 )
 from notifica.server.errors import SchemaError, UnauthorizedOtp
@@ -63,7 +63,7 @@ class IngestionService:
             )
         except MalformedWireMessage as exc:
             raise SchemaError(str(exc)) from exc
-        if not is_province_code(request.province):
+        if not is_accepted_province_code(request.province):
             raise SchemaError(f"province: {request.province!r} is not a province code")
         upload = StoredUpload(
             keys=tuple(
