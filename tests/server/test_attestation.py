@@ -67,7 +67,7 @@ def test_leaf_for_another_host_is_rejected() -> None:
 
 
 def test_tampered_payload_fails_the_signature(ca: AttestationCa) -> None:
-    header, payload, signature = ca.attestation(nonce="n", now=NOW).split(".")
+    header, _payload, signature = ca.attestation(nonce="n", now=NOW).split(".")
     other_payload = ca.attestation(nonce="m", now=NOW).split(".")[1]
     with pytest.raises(InvalidAttestation, match="signature"):
         verifier(ca).verify(f"{header}.{other_payload}.{signature}", expected_nonce="m", now=NOW)

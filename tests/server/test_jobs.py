@@ -161,19 +161,22 @@ def test_sunset_deletes_every_citizen_record(
     assert not backend.retention().sunset
     clock.advance(timedelta(days=1))
     report = retention(backend.repository, clock, backend.settings)
-    assert report.sunset and report.sunset_rows_deleted > 0
+    assert report.sunset
+    assert report.sunset_rows_deleted > 0
     assert backend.repository.batches.list() == []
     assert backend.repository.uploads.pending_count() == 0
 
 
 def test_schedule_runs_each_job_once_per_interval(backend: Backend, clock: SimClock) -> None:
     first = backend.jobs.run_due()
-    assert first.publish is not None and first.retention is not None
+    assert first.publish is not None
+    assert first.retention is not None
     clock.advance(timedelta(hours=10))
     assert backend.jobs.run_due() == type(first)()
     clock.set(datetime.combine(clock.now().date() + timedelta(days=1), datetime.min.time(), UTC))
     again = backend.jobs.run_due()
-    assert again.publish is not None and again.retention is not None
+    assert again.publish is not None
+    assert again.retention is not None
 
 
 def test_publish_function_takes_its_dependencies(backend: Backend, clock: SimClock) -> None:

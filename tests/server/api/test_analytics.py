@@ -275,4 +275,4 @@ def test_verifier_is_built_from_settings(
     roots.write_bytes(ca.root_pem())
     backend = backend_factory(attestation_roots=roots)
     assert isinstance(backend.analytics._attestation, JwsAttestationVerifier)
-    assert PACKAGE == backend.settings.attestation_package
+    assert backend.settings.attestation_package == PACKAGE
