@@ -159,9 +159,14 @@ def backend_factory(
     made: list[Backend] = []
 
     def make(**overrides: Any) -> Backend:
-        custom = settings.model_copy(update=overrides)
+        """`overrides`: settings fields, or the seams clock, sleeper, rng, device_check."""
+        seams: dict[str, Any] = {"clock": clock, "sleeper": sleeper, "rng": random.Random(7)}
+        for name in ("clock", "sleeper", "rng", "device_check"):
+            if name in overrides:
+                seams[name] = overrides.pop(name)
+        custom = Settings(**{**settings.model_dump(), **overrides})
         signer = EcdsaSigner.from_pem(signing_pem, signature_info=signature_info(custom))
-        backend = Backend(custom, clock=clock, sleeper=sleeper, rng=random.Random(7), signer=signer)
+        backend = Backend(custom, signer=signer, **seams)
         made.append(backend)
         return backend
 

@@ -36,8 +36,7 @@ pytestmark = pytest.mark.anyio
 async def test_fifty_concurrent_uploads_with_one_otp_store_exactly_one(
     backend_factory: BackendFactory, clock: SimClock
 ) -> None:
-    backend = backend_factory()
-    backend.release._sleeper = NoSleep()
+    backend = backend_factory(sleeper=NoSleep())
     otp = make_otp(random.Random(50))
     backend.authorise_otp(otp, clock.now().date() - timedelta(days=1))
     async with client_for(backend) as client:

@@ -73,8 +73,9 @@ async def analytics_client(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Backend]]:
     roots = tmp_path / "roots.pem"
     roots.write_bytes(ca.root_pem())
-    backend = backend_factory(attestation_roots=roots, attestation_apk_digests=[APK_DIGEST])
-    backend.analytics._device_check = device_check  # the seam a deployment configures
+    backend = backend_factory(
+        attestation_roots=roots, attestation_apk_digests=[APK_DIGEST], device_check=device_check
+    )
     async with client_for(backend) as client:
         yield client, backend
 
