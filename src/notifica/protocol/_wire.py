@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from typing import Annotated, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -38,6 +39,7 @@ from pydantic import (
 
 from notifica.protocol._intervals import TEK_ROLLING_PERIOD
 from notifica.protocol._keys import KEY_LENGTH, TemporaryExposureKey
+from notifica.protocol._provinces import ABROAD, ACCEPTED_PROVINCE_CODES, is_accepted_province_code
 from notifica.protocol.errors import MalformedWireMessage
 
 __all__ = [
@@ -99,6 +101,7 @@ CLIENT_CLOCK_HEADER = "Immuni-Client-Clock"
 """Unix seconds of the phone's clock on upload; required, validated, unused (§3.3, §12.12)."""
 
 _PADDING_PATTERN = r"^[a-f0-9]*$"
+_BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 _ID_TEST_VERIFICATION_PATTERN = r"^[A-Fa-f0-9\-]{36}$"
 _SHA256_HEX = re.compile(r"^[a-f0-9]{64}$")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
@@ -141,7 +144,23 @@ KeyData = Annotated[
     ),
 ]
 Padding = Annotated[str, Field(max_length=MAX_PADDING_SIZE, pattern=_PADDING_PATTERN)]
-Province = Annotated[str, Field(pattern=PROVINCE_PATTERN)]
+
+
+def _accepted_province(value: str) -> str:
+    if not is_accepted_province_code(value):
+        raise ValueError(f"{value!r} is not an Italian province code (nor {ABROAD!r}, abroad)")
+    return value
+
+
+ProvinceCode = Annotated[
+    str,
+    Field(pattern=PROVINCE_PATTERN),
+    AfterValidator(_accepted_province),
+    WithJsonSchema({"type": "string", "enum": sorted(ACCEPTED_PROVINCE_CODES)}),
+]
+"""Immuni checks only ``^[A-Z]{2}$``; notifica also refuses codes that are no province, so
+that analytics per province hold only real ones (Android's ``EX``, abroad, is accepted)."""
+CountryCode = Annotated[str, Field(pattern=PROVINCE_PATTERN)]
 Flag = Annotated[int, Field(strict=True, ge=0, le=1)]
 NonNegative = Annotated[int, Field(strict=True, ge=0, le=_INT64_MAX)]
 AttenuationDurations = Annotated[list[NonNegative], Field(min_length=3, max_length=4)]
@@ -266,9 +285,9 @@ class UploadRequest(_Wire):
     """
 
     teks: Annotated[list[TekPayload], Field(max_length=MAX_KEYS_IN_UPLOAD_SCHEMA)]
-    province: Province
+    province: ProvinceCode
     exposure_detection_summaries: list[ExposureDetectionSummaryPayload]
-    countries_of_interest: Annotated[list[Province], Field(max_length=27)] = Field(
+    countries_of_interest: Annotated[list[CountryCode], Field(max_length=27)] = Field(
         default_factory=list
     )
     padding: Padding = ""
@@ -284,7 +303,7 @@ class KeysIndex(_Wire):
 class OperationalInfoFields(_Wire):
     """What both platforms report as operational info (immuni-api.md §3.6, §7.1)."""
 
-    province: Province
+    province: ProvinceCode
     exposure_permission: Flag
     bluetooth_active: Flag
     notification_permission: Flag
@@ -302,7 +321,7 @@ class AppleOperationalInfoRequest(OperationalInfoFields):
 class GoogleOperationalInfoRequest(OperationalInfoFields):
     """``POST /v1/analytics/google/operational-info`` with a SafetyNet-style attestation."""
 
-    salt: Annotated[str, Field(min_length=24, max_length=24)]
+    salt: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{21}[AQgw]==$")]
     signed_attestation: Annotated[str, Field(min_length=1, max_length=10_000)]
 
     @field_validator("salt")
@@ -316,7 +335,14 @@ class AppleTokenRequest(_Wire):
     """``POST /v1/analytics/apple/token`` (immuni-api.md §3.6)."""
 
     analytics_token: Annotated[str, Field(pattern=ANALYTICS_TOKEN_PATTERN)]
-    device_token: Annotated[str, Field(min_length=1, max_length=10_000)]
+    device_token: Annotated[
+        str,
+        Field(
+            min_length=4,
+            max_length=10_000,
+            pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        ),
+    ]
 
     @field_validator("device_token")
     @classmethod

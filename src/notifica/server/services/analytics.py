@@ -17,12 +17,10 @@ from notifica.protocol import (
     AppleOperationalInfoRequest,
     GoogleOperationalInfoRequest,
     OperationalInfoFields,
-    is_accepted_province_code,
     operational_info_nonce,
 )
 from notifica.server.attestation import AttestationVerifier, InvalidAttestation
 from notifica.server.devicecheck import DeviceCheck, DeviceCheckError, authorize_device
-from notifica.server.errors import SchemaError
 from notifica.server.repository import OperationalInfoRecord, Repository
 from notifica.server.settings import Settings
 from notifica.server.timing import Sleeper
@@ -85,17 +83,8 @@ class AnalyticsService:
         self._in_flight: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def _check_province(self, info: OperationalInfoFields) -> None:
-        if not is_accepted_province_code(info.province):
-            raise SchemaError(f"province: {info.province!r} is not a province code")
-
     def google_operational_info(self, request: GoogleOperationalInfoRequest) -> bool:
-        """Verify the attestation and the salt, then store; True if stored.
-
-        Raises:
-            SchemaError: for an unknown province (the only visible rejection).
-        """
-        self._check_province(request)
+        """Verify the attestation and the salt, then store; True if stored."""
         if self._attestation is None:
             return False
         now = self._clock.now()
@@ -119,12 +108,7 @@ class AnalyticsService:
         return True
 
     def apple_operational_info(self, token: str, request: AppleOperationalInfoRequest) -> bool:
-        """Use the token's slot for this month and kind, then store; True if stored.
-
-        Raises:
-            SchemaError: for an unknown province.
-        """
-        self._check_province(request)
+        """Use the token's slot for this month and kind, then store; True if stored."""
         now = self._clock.now()
         return self._repository.analytics.consume_token_slot_and_add(
             token_hash=_sha256(token),

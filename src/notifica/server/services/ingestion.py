@@ -17,7 +17,6 @@ from notifica.protocol import (
     MalformedWireMessage,
     UploadRequest,
     interval_number_at,
-    is_accepted_province_code,
     validate_tek_list,
 )
 from notifica.server.errors import SchemaError, UnauthorizedOtp
@@ -63,8 +62,6 @@ class IngestionService:
             )
         except MalformedWireMessage as exc:
             raise SchemaError(str(exc)) from exc
-        if not is_accepted_province_code(request.province):
-            raise SchemaError(f"province: {request.province!r} is not a province code")
         upload = StoredUpload(
             keys=tuple(
                 (t.key_data, t.rolling_start_number, t.rolling_period) for t in request.teks
