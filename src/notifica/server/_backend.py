@@ -66,7 +66,9 @@ class Backend:
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.repository = repository or Repository.open(settings.effective_database_url)
+        self.repository = repository or Repository.open(
+            settings.effective_database_url, pool_size=settings.database_pool_size
+        )
         self.rng = rng or random.SystemRandom()
         self.sleeper = sleeper or AsyncioSleeper()
         self._signer = signer

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
     """SQLAlchemy URL; ``None`` means SQLite in ``data_dir/notifica.db`` (embedded mode)."""
+    database_pool_size: int = Field(default=10, ge=1, le=500)
+    """PostgreSQL connections per process (plus as many again in overflow)."""
     redis_url: str | None = None
     """Rate-limit counters shared by replicas; ``None`` keeps them in process memory."""
 
