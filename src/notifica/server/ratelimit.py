@@ -18,7 +18,6 @@ from notifica.clock import Clock
 
 __all__ = ["MemoryRateLimiter", "RateLimiter", "RedisRateLimiter"]
 
-_SALT_KEY = "notifica:ratelimit:salt"
 _SALT_TTL_S = 86_400
 
 
@@ -88,8 +87,8 @@ class RedisRateLimiter:
 
     async def address_key(self, address: str) -> str:
         salt = secrets.token_hex(32)
-        await self._redis.set(_SALT_KEY, salt, nx=True, ex=_SALT_TTL_S)
-        stored = await self._redis.get(_SALT_KEY)
+        await self._redis.set(f"{self._prefix}salt", salt, nx=True, ex=_SALT_TTL_S)
+        stored = await self._redis.get(f"{self._prefix}salt")
         key = stored if isinstance(stored, bytes) else salt.encode()
         return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
 
