@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from notifica import __version__
+from notifica.cli import sim
 
 app = typer.Typer(
     name="notifica",
@@ -16,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(sim.app, name="sim")
 
 
 def _version(value: bool) -> None:
