@@ -23,7 +23,7 @@ import math
 import operator
 import typing
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from notifica.sim._units import TIME_OF_DAY, UnitError, format_quantity, parse_quantity
 
@@ -158,14 +158,19 @@ def _check_value(field: dataclasses.Field[Any], value: Any) -> None:
             raise Invalid(key, message)
 
 
-def parse_section(cls: type[Section], raw: object, path: str) -> Any:
-    """Build section `cls` from a TOML table, defaults filling what `raw` omits.
+def parse_section(cls: type[Section], raw: object, path: str, base: Section | None = None) -> Any:
+    """Build section `cls` from a TOML table; what `raw` omits comes from `base`.
+
+    `base` defaults to ``cls()``; nested tables start from the base's own value of that field,
+    so ``[contacts.household]`` with one key keeps every other household default.
 
     Raises:
         Invalid: with the full dotted key (``path`` + field) at fault.
     """
     if not isinstance(raw, Mapping):
         raise Invalid(path, f"expected a table, got {type(raw).__name__}")
+    if base is None:
+        base = cls()
     fields = {toml_key(f): f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(raw) - set(fields))
     if unknown:
@@ -177,11 +182,13 @@ def parse_section(cls: type[Section], raw: object, path: str) -> Any:
         field = fields[key]
         full = _join(path, key)
         if field.metadata.get("section"):
-            values[field.name] = parse_section(hints[field.name], value, full)
+            values[field.name] = parse_section(
+                hints[field.name], value, full, getattr(base, field.name)
+            )
         else:
             values[field.name] = _convert(hints[field.name], field, value, full)
     try:
-        return cls(**values)
+        return dataclasses.replace(cast(Any, base), **values)
     except Invalid as exc:
         raise Invalid(_join(path, exc.key), exc.message) from None
 

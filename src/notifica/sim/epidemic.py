@@ -59,6 +59,8 @@ Seconds = npt.NDArray[np.float64]
 class TestReason:
     """Why a test was taken (`TestResults.reason`)."""
 
+    __test__ = False  # not a pytest test class
+
     SYMPTOMS = 0
     NOTIFIED = 1
 
@@ -81,6 +83,8 @@ class Infections:
 @dataclass(frozen=True, slots=True, eq=False)
 class TestResults:
     """Test results returned on one day."""
+
+    __test__ = False  # not a pytest test class
 
     person: Ids
     result_s: Seconds

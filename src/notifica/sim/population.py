@@ -96,7 +96,7 @@ def build_population(
     age = _draw_ages(rng, params.age_distribution, size)
     households = _build_households(rng, age, params.household_size_shares)
     classes, teachers = _build_classes(rng, age, scenario)
-    teams, workers = _build_teams(rng, age, teachers, scenario)
+    teams, workers = _build_teams(rng, age, classes, teachers, scenario)
     transit = np.zeros(size, dtype=bool)
     transit[workers] = rng.random(len(workers)) < params.transit_share_workers
     pupils = classes.members[age[classes.members] >= TRANSIT_MIN_PUPIL_AGE_YR]
@@ -205,11 +205,12 @@ def _employment(age: npt.NDArray[np.uint8], scenario: Scenario) -> npt.NDArray[n
 def _build_teams(
     rng: np.random.Generator,
     age: npt.NDArray[np.uint8],
+    classes: Groups,
     teachers: npt.NDArray[np.int64],
     scenario: Scenario,
 ) -> tuple[Groups, npt.NDArray[np.int64]]:
     employed = rng.random(len(age)) < _employment(age, scenario)
-    employed[teachers] = False
+    employed[classes.members] = False  # pupils and teachers (already at school)
     workers = rng.permutation(np.flatnonzero(employed))
     team_size = scenario.population.team_size
     n_teams = max(1, len(workers) // team_size) if len(workers) else 0

@@ -26,12 +26,14 @@ class ScanSchedule:
     """One day's scan start times of a set of phones.
 
     ``row_of[person]`` is the person's row (-1 without a phone); row r's scans are
-    ``times_s[offsets[r]:offsets[r + 1]]``, increasing, seconds after midnight.
+    ``times_s[offsets[r]:offsets[r + 1]]``, increasing, seconds after midnight; the next day
+    continues from ``next_day_first_s[r]``.
     """
 
     row_of: npt.NDArray[np.int32]
     times_s: npt.NDArray[np.int32]
     offsets: npt.NDArray[np.int64]
+    next_day_first_s: npt.NDArray[np.float64]  # each row's first scan after midnight
 
     @classmethod
     def for_day(
@@ -49,21 +51,17 @@ class ScanSchedule:
             has_phone: who carries a phone.
             params: the scenario's scanning section.
             previous: yesterday's schedule, to continue each phone's rhythm across midnight;
-                without it the first scan is uniform in the first interval.
+                without it (or for a new phone) the first scan is uniform in [0, interval_max).
         """
         phones = np.flatnonzero(has_phone)
         row_of = np.full(len(has_phone), -1, dtype=np.int32)
         row_of[phones] = np.arange(len(phones), dtype=np.int32)
         low, high = params.interval_min_s, params.interval_max_s
-        if previous is not None and len(previous.times_s):
-            last = previous.last_scan_s()[previous.row_of[phones]]
-            first = np.where(
-                last >= 0,
-                last + rng.uniform(low, high, len(phones)) - DAY_S,
-                rng.uniform(0, high, len(phones)),
-            )
-        else:
-            first = rng.uniform(0, high, len(phones))
+        first = rng.uniform(0, high, len(phones))
+        if previous is not None:
+            row = previous.row_of[phones]
+            carried = row >= 0
+            first[carried] = previous.next_day_first_s[row[carried]]
         count = int(np.ceil(DAY_S / low)) + 1
         times = first[:, None] + np.concatenate(
             [
@@ -76,7 +74,8 @@ class ScanSchedule:
         per_phone = inside.sum(axis=1)
         offsets = np.zeros(len(phones) + 1, dtype=np.int64)
         np.cumsum(per_phone, out=offsets[1:])
-        return cls(row_of, np.floor(times[inside]).astype(np.int32), offsets)
+        after = np.where(times >= DAY_S, times, np.inf).min(axis=1) - DAY_S
+        return cls(row_of, np.floor(times[inside]).astype(np.int32), offsets, after)
 
     def last_scan_s(self) -> npt.NDArray[np.int32]:
         """Last scan of each row (-1 for a row without scans)."""
