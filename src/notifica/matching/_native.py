@@ -107,17 +107,23 @@ class NativeBackend:
         accelerated: use AES-NI / SHA-NI when the CPU has them; False forces the portable C
             code (for tests and comparisons).
         threads: how many chunks run at once (the kernel releases the GIL).
+        chunk_keys: keys per kernel call when deriving (bounds temporary work per call).
 
     Raises:
         BackendUnavailable: if the kernel was not built or does not load.
     """
 
-    def __init__(self, *, accelerated: bool = True, threads: int = 1) -> None:
+    def __init__(
+        self, *, accelerated: bool = True, threads: int = 1, chunk_keys: int = CHUNK_KEYS
+    ) -> None:
         kernel = load_kernel()
         if kernel is None:
             raise BackendUnavailable(f"the native kernel does not load: {kernel_import_error()}")
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
+        if chunk_keys < 1:
+            raise ValueError(f"chunk_keys must be at least 1, got {chunk_keys}")
+        self.chunk_keys = chunk_keys
         self._kernel = kernel
         self._accelerated = accelerated
         self.threads = threads
@@ -144,7 +150,7 @@ class NativeBackend:
                 accelerated=self._accelerated,
             )
 
-        self._run(derive_chunk, _chunks(len(batch)))
+        self._run(derive_chunk, _chunks(len(batch), self.chunk_keys))
         return DerivedIdentifiers(batch, buffer)
 
     def match(
@@ -210,9 +216,11 @@ class NativeBackend:
             )
             return _to_matches(triples, a)
 
-        # One kernel call per thread: each builds its own index of the sightings.
-        per_thread = -(-len(batch) // self.threads)
-        parts = self._run(match_chunk, _chunks(len(batch), per_thread))
+        # The kernel streams in constant memory; with threads, one call per thread (each
+        # builds its own index of the sightings), and never more keys per call than chunking
+        # asks for.
+        per_call = min(-(-len(batch) // self.threads), self.chunk_keys * 16)
+        parts = self._run(match_chunk, _chunks(len(batch), per_call))
         return [m for part in parts for m in part]
 
     def _run(
@@ -224,7 +232,7 @@ class NativeBackend:
             return list(pool.map(work, chunks))
 
 
-def _chunks(count: int, size: int = CHUNK_KEYS) -> list[tuple[int, int]]:
+def _chunks(count: int, size: int) -> list[tuple[int, int]]:
     return [(a, min(a + size, count)) for a in range(0, count, size)]
 
 

@@ -180,24 +180,28 @@ static PyObject *matches_to_bytes(nk_matches *m, int failed) {
 typedef struct {
     nk_index index;
     uint32_t *offsets;
-    uint32_t *ids;
+    nk_entry *entries;
+    uint64_t *bitmap;
 } owned_index;
 
 static int build_owned(owned_index *oi, const uint8_t *records, uint32_t count) {
-    oi->index.bits = nk_index_bits_for(count);
-    oi->offsets = malloc((((size_t)1 << oi->index.bits) + 1) * sizeof(uint32_t));
-    oi->ids = malloc((size_t)count * sizeof(uint32_t));
-    if (!oi->offsets || !oi->ids) return -1;
-    nk_index_build(records, count, oi->index.bits, oi->offsets, oi->ids);
-    oi->index.records = records;
-    oi->index.offsets = oi->offsets;
-    oi->index.ids = oi->ids;
+    unsigned bits = nk_index_bits_for(count, 1);
+    size_t buckets = (size_t)1 << bits;
+    oi->offsets = malloc((buckets + 1) * sizeof(uint32_t));
+    oi->entries = malloc((size_t)count * sizeof(nk_entry));
+    oi->bitmap = malloc(((buckets + 63) / 64) * sizeof(uint64_t));
+    if (!oi->offsets || !oi->entries || !oi->bitmap ||
+        nk_index_build(records, count, bits, oi->offsets, oi->entries, oi->bitmap) < 0)
+        return -1;
+    nk_index built = {records, oi->offsets, oi->entries, oi->bitmap, bits};
+    oi->index = built;
     return 0;
 }
 
 static void free_owned(owned_index *oi) {
     free(oi->offsets);
-    free(oi->ids);
+    free(oi->entries);
+    free(oi->bitmap);
 }
 
 /* ---- functions ---- */
@@ -286,18 +290,21 @@ done:
 
 typedef struct {
     uint32_t *offsets;
-    uint32_t *ids;
+    nk_entry *entries;
     uint32_t count; /* records indexed */
     unsigned bits;
 } capsule_index;
 
-static void free_capsule_index(PyObject *capsule) {
-    capsule_index *ci = PyCapsule_GetPointer(capsule, INDEX_CAPSULE);
+static void free_index(capsule_index *ci) {
     if (ci) {
         free(ci->offsets);
-        free(ci->ids);
+        free(ci->entries);
         free(ci);
     }
+}
+
+static void free_capsule_index(PyObject *capsule) {
+    free_index(PyCapsule_GetPointer(capsule, INDEX_CAPSULE));
 }
 
 static PyObject *build_index(PyObject *self, PyObject *args, PyObject *kwargs) {
@@ -314,29 +321,27 @@ static PyObject *build_index(PyObject *self, PyObject *args, PyObject *kwargs) {
     capsule_index *ci = calloc(1, sizeof *ci);
     if (ci) {
         ci->count = (uint32_t)n;
-        ci->bits = nk_index_bits_for((uint64_t)n);
+        ci->bits = nk_index_bits_for((uint64_t)n, 0);
         ci->offsets = malloc((((size_t)1 << ci->bits) + 1) * sizeof(uint32_t));
-        ci->ids = malloc((size_t)n * sizeof(uint32_t));
+        ci->entries = malloc((size_t)n * sizeof(nk_entry));
     }
-    if (!ci || !ci->offsets || !ci->ids) {
-        if (ci) {
-            free(ci->offsets);
-            free(ci->ids);
-            free(ci);
-        }
+    if (!ci || !ci->offsets || !ci->entries) {
+        free_index(ci);
         PyErr_NoMemory();
         goto done;
     }
     const uint8_t *rec = records->buf;
+    int failed;
     Py_BEGIN_ALLOW_THREADS;
-    nk_index_build(rec, ci->count, ci->bits, ci->offsets, ci->ids);
+    failed = nk_index_build(rec, ci->count, ci->bits, ci->offsets, ci->entries, NULL) < 0;
     Py_END_ALLOW_THREADS;
-    result = PyCapsule_New(ci, INDEX_CAPSULE, free_capsule_index);
-    if (!result) {
-        free(ci->offsets);
-        free(ci->ids);
-        free(ci);
+    if (failed) {
+        free_index(ci);
+        PyErr_NoMemory();
+        goto done;
     }
+    result = PyCapsule_New(ci, INDEX_CAPSULE, free_capsule_index);
+    if (!result) free_index(ci);
 done:
     release_all(&held);
     return result;
@@ -346,7 +351,8 @@ static PyObject *index_nbytes(PyObject *self, PyObject *capsule) {
     (void)self;
     capsule_index *ci = PyCapsule_GetPointer(capsule, INDEX_CAPSULE);
     if (!ci) return NULL;
-    return PyLong_FromSize_t(((((size_t)1 << ci->bits) + 1) + ci->count) * sizeof(uint32_t));
+    return PyLong_FromSize_t((((size_t)1 << ci->bits) + 1) * sizeof(uint32_t) +
+                             (size_t)ci->count * sizeof(nk_entry));
 }
 
 /* Observations: obs_rpis (M × 16) and obs_intervals (M uint32). */
@@ -389,7 +395,7 @@ static PyObject *match_indexed(PyObject *self, PyObject *args) {
                      ci->count, n * NK_RPIS_PER_KEY);
         goto done;
     }
-    nk_index index = {records->buf, ci->offsets, ci->ids, ci->bits};
+    nk_index index = {records->buf, ci->offsets, ci->entries, NULL, ci->bits};
     nk_rules rules = {rsins->buf, periods->buf, when->buf};
     nk_matches found = {NULL, 0, 0};
     int failed;
@@ -423,7 +429,7 @@ static PyObject *match_scan(PyObject *self, PyObject *args) {
         goto done;
     nk_rules rules = {rsins->buf, periods->buf, when->buf};
     nk_matches found = {NULL, 0, 0};
-    owned_index oi = {{0}, NULL, NULL};
+    owned_index oi = {{0}, NULL, NULL, NULL};
     int failed;
     const uint8_t *rec = records->buf, *obs_rpis = obs->buf;
     Py_BEGIN_ALLOW_THREADS;
@@ -463,7 +469,7 @@ static PyObject *match_keys(PyObject *self, PyObject *args, PyObject *kwargs) {
     nk_rpis_fn rpis = pick_rpis(accelerated);
     nk_rules rules = {rsins->buf, periods->buf, when->buf};
     nk_matches found = {NULL, 0, 0};
-    owned_index oi = {{0}, NULL, NULL};
+    owned_index oi = {{0}, NULL, NULL, NULL};
     int failed;
     const uint8_t *key_data = keys->buf, *obs_rpis = obs->buf;
     const int32_t *starts = rsins->buf;

@@ -46,12 +46,11 @@ int nk_match_key(const nk_index *obs, const nk_rules *rules, uint32_t k, const u
     uint32_t periods = (uint32_t)rules->periods[k];
     for (uint32_t j = 0; j < periods; j++) {
         const uint8_t *rpi = rpis + (size_t)j * NK_RPI_LEN;
-        uint32_t b = nk_bucket(rpi, obs->bits);
-        if (obs->offsets[b] == obs->offsets[b + 1]) continue; /* the common case: a miss */
+        if (!nk_index_may_hold(obs, rpi)) continue; /* the common case: a miss */
         uint32_t lo, hi;
         nk_index_find(obs, rpi, &lo, &hi);
         for (uint32_t p = lo; p < hi; p++) {
-            uint32_t o = obs->ids[p];
+            uint32_t o = obs->entries[p].id;
             if (is_valid(rules, k, j, o) &&
                 nk_matches_push(out, k, (uint32_t)rules->rsins[k] + j, o) < 0)
                 return -1;
@@ -66,7 +65,7 @@ int nk_match_indexed(const nk_index *derived, const nk_rules *rules, const uint8
         uint32_t lo, hi;
         nk_index_find(derived, obs_rpis + (size_t)o * NK_RPI_LEN, &lo, &hi);
         for (uint32_t p = lo; p < hi; p++) {
-            uint32_t position = derived->ids[p];
+            uint32_t position = derived->entries[p].id;
             uint32_t k = position / NK_RPIS_PER_KEY, j = position % NK_RPIS_PER_KEY;
             if (is_valid(rules, k, j, o) &&
                 nk_matches_push(out, k, (uint32_t)rules->rsins[k] + j, o) < 0)

@@ -58,23 +58,32 @@ void nk_aes_encrypt_block_portable(const uint8_t key[16], const uint8_t in[16], 
 
 /* ---- Sorted prefix index over 16-byte records (index.c) ---- */
 typedef struct {
-    const uint8_t *records; /* count × 16 bytes */
-    const uint32_t *offsets; /* (1 << bits) + 1 bucket starts into ids */
-    const uint32_t *ids;     /* record numbers, sorted by record value then number */
-    unsigned bits;           /* bucket = the first `bits` bits of the record */
+    uint32_t prefix; /* the record's first 4 bytes, big-endian */
+    uint32_t id;     /* record number */
+} nk_entry;
+
+typedef struct {
+    const uint8_t *records;  /* count × 16 bytes */
+    const uint32_t *offsets; /* (1 << bits) + 1 bucket starts into entries */
+    const nk_entry *entries; /* sorted by record value, then record number */
+    const uint64_t *bitmap;  /* optional: bit b set iff bucket b is not empty */
+    unsigned bits;           /* bucket = the top `bits` bits of the prefix */
 } nk_index;
 
-unsigned nk_index_bits_for(uint64_t count);
-/* Fills offsets[(1 << bits) + 1] and ids[count]. Returns 0, or -1 if out of memory. */
+unsigned nk_index_bits_for(uint64_t count, int sparse);
+/* Fills offsets[(1 << bits) + 1], entries[count] and, if not NULL, bitmap[2^bits / 64].
+ * Returns 0, or -1 if out of memory. */
 int nk_index_build(const uint8_t *records, uint32_t count, unsigned bits, uint32_t *offsets,
-                   uint32_t *ids);
-/* The run [*lo, *hi) of ids whose record equals `value` (empty if none). */
+                   nk_entry *entries, uint64_t *bitmap);
+/* The run [*lo, *hi) of entries whose record equals `value` (empty if none). */
 void nk_index_find(const nk_index *index, const uint8_t value[16], uint32_t *lo, uint32_t *hi);
 
-static inline uint32_t nk_bucket(const uint8_t *value, unsigned bits) {
+static inline int nk_index_may_hold(const nk_index *index, const uint8_t *value) {
     uint32_t top = ((uint32_t)value[0] << 24) | ((uint32_t)value[1] << 16) |
                    ((uint32_t)value[2] << 8) | (uint32_t)value[3];
-    return top >> (32 - bits);
+    uint32_t b = top >> (32 - index->bits);
+    if (index->bitmap) return (int)((index->bitmap[b / 64] >> (b % 64)) & 1);
+    return index->offsets[b] != index->offsets[b + 1];
 }
 
 /* ---- Matches: (key index, interval, observation index) triples (match.c) ---- */
