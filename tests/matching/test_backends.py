@@ -16,7 +16,6 @@ from notifica.matching import (
     Match,
     MatchBackend,
     NativeBackend,
-    Observations,
     PythonBackend,
 )
 from notifica.protocol import DiagnosisKeyBatch, TemporaryExposureKey, derive_rpik
@@ -217,7 +216,7 @@ def test_match_rejects_bad_arguments(backend: MatchBackend) -> None:
 
 def test_derived_identifiers_reject_a_buffer_of_the_wrong_size() -> None:
     batch, _ = random_case(random.Random(1), 2, 0)
-    with pytest.raises(ValueError, match="4608 bytes expected|2304 bytes each"):
+    with pytest.raises(ValueError, match=r"2304 bytes each"):
         DerivedIdentifiers(batch, bytes(100))
     derived = PythonBackend().derive(batch)
     with pytest.raises(IndexError):
