@@ -4,6 +4,13 @@ Nothing here reads a clock, a file or a socket: time and randomness are argument
 outside bytes raise only the errors in `notifica.protocol.errors`.
 """
 
+from notifica.protocol._ble import (
+    ADVERTISEMENT_LENGTH,
+    EN_SERVICE_UUID,
+    Advertisement,
+    build_advertisement,
+    parse_advertisement,
+)
 from notifica.protocol._intervals import (
     INTERVAL_SECONDS,
     MAX_INTERVAL_NUMBER,
@@ -31,6 +38,26 @@ from notifica.protocol._metadata import (
     BluetoothMetadata,
     decrypt_aem,
     encrypt_aem,
+)
+from notifica.protocol._otp import (
+    OTP_ALPHABET,
+    OTP_LENGTH,
+    format_otp,
+    generate_otp,
+    is_valid_otp,
+    normalize_otp,
+    otp_bearer_token,
+    otp_check_character,
+    validate_otp,
+)
+from notifica.protocol._provinces import (
+    ABROAD,
+    ACCEPTED_PROVINCE_CODES,
+    POPULATION_YEAR,
+    PROVINCES,
+    Province,
+    is_accepted_province_code,
+    is_province_code,
 )
 from notifica.protocol._risk_inputs import KeyExposure, Sighting, attenuation_db
 from notifica.protocol._risk_presets import (
@@ -83,11 +110,16 @@ from notifica.protocol.errors import (
     MalformedExport,
     MalformedPayload,
     MalformedWireMessage,
+    OtpProblem,
     ProtocolError,
     UnsupportedAlgorithm,
 )
 
 __all__ = [
+    "ABROAD",
+    "ACCEPTED_PROVINCE_CODES",
+    "ADVERTISEMENT_LENGTH",
+    "EN_SERVICE_UUID",
     "IMMUNI_2020_06_05",
     "IMMUNI_2020_10_ANDROID",
     "IMMUNI_2020_10_IOS",
@@ -97,8 +129,13 @@ __all__ = [
     "KEY_LENGTH",
     "MAX_INTERVAL_NUMBER",
     "METADATA_LENGTH",
+    "OTP_ALPHABET",
+    "OTP_LENGTH",
+    "POPULATION_YEAR",
+    "PROVINCES",
     "RPI_LENGTH",
     "TEK_ROLLING_PERIOD",
+    "Advertisement",
     "BluetoothMetadata",
     "DailySummariesConfig",
     "DailySummary",
@@ -120,7 +157,9 @@ __all__ = [
     "MalformedExport",
     "MalformedPayload",
     "MalformedWireMessage",
+    "OtpProblem",
     "ProtocolError",
+    "Province",
     "ReportType",
     "RiskAssessment",
     "RiskRule",
@@ -132,6 +171,7 @@ __all__ = [
     "attenuation_bucket",
     "attenuation_db",
     "bucketize_duration_s",
+    "build_advertisement",
     "daily_summaries",
     "date_of_interval",
     "days_since_exposure_bucket",
@@ -141,10 +181,19 @@ __all__ = [
     "duration_bucket",
     "encrypt_aem",
     "exposure_windows",
+    "format_otp",
+    "generate_otp",
     "interval_number",
     "interval_number_at",
     "interval_start_unix_s",
+    "is_accepted_province_code",
+    "is_province_code",
+    "is_valid_otp",
+    "normalize_otp",
+    "otp_bearer_token",
+    "otp_check_character",
     "padded_data",
+    "parse_advertisement",
     "rolling_proximity_identifier",
     "rolling_proximity_identifiers",
     "rolling_start",
@@ -152,4 +201,5 @@ __all__ = [
     "summarize_exposures_v1",
     "time_weighted_attenuation",
     "transmission_risk_bucket",
+    "validate_otp",
 ]
