@@ -22,9 +22,9 @@ What the specifications say at the edges, and therefore what these tests pin dow
   20-minute contact scanned every 251–300 s always spans ≥ 3 × 251 s = 753 s and notifies,
   whatever the phase of the scans. Scanned every 240–250 s, a late first scan can leave only
   4 sightings spanning ≤ 750 s: no notification. A 15-minute contact scanned every 300 s or
-  every 240 s never notifies; scanned every 270 s it notifies when the first scan falls in
-  its first 89 s (4 sightings spanning 810 s → 20 minutes). The spec's "> 15 min" is a
-  statement about scan spans, not about true contact time.
+  every 240 s never notifies; scanned every 270 s it notifies when the first scan comes at
+  most 89 s after the contact began (4 sightings spanning 810 s → 20 minutes). The spec's
+  "> 15 min" is a statement about scan spans, not about true contact time.
 - Scores: Android 5 × 5 = 25 ≥ 20, iOS 3 × 5 = 15 ≥ 12; days-since and TRL scores are all 1
   (Immuni publishes every key with TRL 8, immuni-api.md §5.2).
 """

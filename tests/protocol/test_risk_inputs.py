@@ -3,6 +3,7 @@ from __future__ import annotations
 from fractions import Fraction
 from math import floor
 
+import numpy
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -122,3 +123,16 @@ def test_key_exposure_is_frozen() -> None:
     exposure = KeyExposure(key=make_key())
     with pytest.raises(AttributeError):
         exposure.sightings = ()  # type: ignore[misc]
+
+
+def test_sighting_accepts_integer_types_and_stores_plain_ints() -> None:
+    sighting = Sighting(
+        unix_s=numpy.int64(NOON),
+        attenuation_db=numpy.uint8(60),
+        previous_scan_unix_s=numpy.int32(0),
+        calibration_confidence=numpy.int8(2),
+    )
+    assert sighting == Sighting(
+        unix_s=NOON, attenuation_db=60, previous_scan_unix_s=0, calibration_confidence=2
+    )
+    assert type(sighting.unix_s) is int

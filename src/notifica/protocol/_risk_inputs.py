@@ -18,6 +18,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -90,9 +91,14 @@ def round_half_up_ratio(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
 
 
-def _check_int(name: str, value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+def _as_int(name: str, value: object) -> int:
+    """`value` as a plain int: ints and integer types (``numpy.int64``), never bools."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got bool")
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}") from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,9 +117,32 @@ class Sighting:
     calibration_confidence: int = 0
 
     def __post_init__(self) -> None:
-        _check_int("unix_s", self.unix_s)
-        _check_int("attenuation_db", self.attenuation_db)
-        _check_int("calibration_confidence", self.calibration_confidence)
+        t, a, c, p = (
+            self.unix_s,
+            self.attenuation_db,
+            self.calibration_confidence,
+            self.previous_scan_unix_s,
+        )
+        # Fast path: plain ints in range, as the simulator builds millions of these.
+        if (
+            type(t) is int
+            and type(a) is int
+            and type(c) is int
+            and 0 <= t <= _UINT32_MAX
+            and 0 <= a <= MAX_ATTENUATION_DB
+            and 0 <= c <= 3
+            and (p is None or (type(p) is int and 0 <= p <= t))
+        ):
+            return
+        self._validate_slowly()
+
+    def _validate_slowly(self) -> None:
+        """Name the first bad field; accept integer types such as numpy's as ints."""
+        for name in ("unix_s", "attenuation_db", "calibration_confidence"):
+            object.__setattr__(self, name, _as_int(name, getattr(self, name)))
+        if self.previous_scan_unix_s is not None:
+            as_int = _as_int("previous_scan_unix_s", self.previous_scan_unix_s)
+            object.__setattr__(self, "previous_scan_unix_s", as_int)
         if not 0 <= self.unix_s <= _UINT32_MAX:
             raise ValueError(
                 f"unix_s must be in 0..2^32-1 (uint32 epoch seconds), got {self.unix_s}"
@@ -128,13 +157,11 @@ class Sighting:
                 f"got {self.calibration_confidence}"
             )
         previous = self.previous_scan_unix_s
-        if previous is not None:
-            _check_int("previous_scan_unix_s", previous)
-            if not 0 <= previous <= self.unix_s:
-                raise ValueError(
-                    f"previous_scan_unix_s must be in 0..unix_s ({self.unix_s}): the previous "
-                    f"scan started before this packet, got {previous}"
-                )
+        if previous is not None and not 0 <= previous <= self.unix_s:
+            raise ValueError(
+                f"previous_scan_unix_s must be in 0..unix_s ({self.unix_s}): the previous "
+                f"scan started before this packet, got {previous}"
+            )
 
 
 @dataclass(frozen=True, slots=True, init=False)

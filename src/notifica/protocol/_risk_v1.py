@@ -78,9 +78,9 @@ def _date_of(unix_s: int) -> date:
 class ExposureInformation:
     """One exposure (a run of sightings of one key), as v1 reports it (protocol.md §13.5).
 
-    ``date_unix_s`` is the start of the UTC day of the key's start: Apple computes
-    ``86400 × floor(600 × rsin / 86400)``; GMS reports ``rsin × 600``, the same instant for the
-    day-aligned keys the Immuni server publishes. ``duration_minutes`` is the bucketized
+    ``date_unix_s`` is the start of the UTC day of the key's start ("the key's day",
+    protocol.md §13.5); GMS reports ``rsin × 600``, the same instant for the day-aligned keys
+    the Immuni server publishes. ``duration_minutes`` is the bucketized
     duration that was scored (not capped; Apple caps the value it displays at 30).
     ``attenuation_durations_minutes`` are whole minutes (seconds truncated) capped at 30 each.
     """

@@ -282,7 +282,8 @@ def _windows_of_key(
         else:
             total += attenuation
             count += 1
-            minimum = min(minimum, attenuation)
+            if attenuation < minimum:
+                minimum = attenuation
         previous_t = t
     if count:
         close_scan()

@@ -174,7 +174,9 @@ class ExposureSummaryData:
 
     def __post_init__(self) -> None:
         values = (self.maximum_score, self.score_sum, self.weighted_duration_sum)
-        if not all(math.isfinite(v) and v >= 0 for v in values):
+        if not (
+            0 <= values[0] < math.inf and 0 <= values[1] < math.inf and 0 <= values[2] < math.inf
+        ):
             raise ValueError(f"summary values must be finite and ≥ 0, got {values}")
 
 
@@ -216,9 +218,15 @@ class _Scores:
         self.weighted = 0.0
 
     def data(self) -> ExposureSummaryData:
+        if not (self.maximum or self.total or self.weighted):
+            return _NOTHING
         return ExposureSummaryData(
             maximum_score=self.maximum, score_sum=self.total, weighted_duration_sum=self.weighted
         )
+
+
+_NOTHING = ExposureSummaryData()
+"""The summary of no window, shared: most report types of most days have none."""
 
 
 def daily_summaries(
