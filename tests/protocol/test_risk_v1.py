@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from notifica.protocol import (
@@ -159,13 +161,7 @@ def test_summary_sums_seconds_before_truncating_to_minutes() -> None:
 
 
 def test_days_since_exposure_counts_from_the_key_start() -> None:
-    config = ExposureConfiguration(
-        minimum_risk_score=1,
-        attenuation_scores=ONES,
-        days_since_last_exposure_scores=(1, 2, 3, 4, 5, 6, 7, 8),
-        duration_scores=ONES,
-        transmission_risk_scores=ONES,
-    )
+    config = dataclasses.replace(IDENTITY, days_since_last_exposure_scores=(1, 2, 3, 4, 5, 6, 7, 8))
     contact = exposure([0], 60, start=KEY_DAY_START + 23 * 3600)
     for now, days, score in [
         (KEY_DAY_START + 2 * DAY_S - 1, 1, 8),
@@ -199,34 +195,25 @@ def test_trl_zero_contributes_a_factor_of_one() -> None:
 
 
 def test_summary_aggregates_scores_and_keys() -> None:
-    config = ExposureConfiguration(
-        minimum_risk_score=5,
-        attenuation_scores=ONES,
-        days_since_last_exposure_scores=ONES,
-        duration_scores=(0, 1, 2, 3, 4, 5, 6, 7),
-        transmission_risk_scores=ONES,
-    )
-    short = exposure([0], 60, key=make_key(seed=1))  # 5 min → 1, below the minimum → 0
-    two_runs = exposure([0, 300, 2000, 2300, 2600], 60, key=make_key(seed=2))  # 10 and 15 min
+    by_duration = dataclasses.replace(IDENTITY, duration_scores=(0, 1, 2, 3, 4, 5, 6, 7))
+    short = exposure([0], 60, key=make_key(seed=1))  # 5 min → score 1
+    two_runs = exposure([0, 300, 2000, 2300, 2600], 60, key=make_key(seed=2))  # 10, 15 min → 2, 3
     silent = KeyExposure(key=make_key(seed=3))
-    summary, infos = summarize_exposures_v1([short, silent, two_runs], config, now_unix_s=NOON)
-    assert [i.total_risk_score for i in infos] == [0, 0, 0]  # 1, 2, 3: all below 5
-    config_low = ExposureConfiguration(
-        minimum_risk_score=2,
-        attenuation_scores=ONES,
-        days_since_last_exposure_scores=ONES,
-        duration_scores=(0, 1, 2, 3, 4, 5, 6, 7),
-        transmission_risk_scores=ONES,
-    )
-    summary, infos = summarize_exposures_v1([short, silent, two_runs], config_low, now_unix_s=NOON)
+    contacts = [short, silent, two_runs]
+    config = dataclasses.replace(by_duration, minimum_risk_score=2)
+    summary, infos = summarize_exposures_v1(contacts, config, now_unix_s=NOON)
     assert [i.total_risk_score for i in infos] == [0, 2, 3]
     assert summary == ExposureSummary(
         days_since_last_exposure=0,
-        matched_key_count=2,  # a key counts even when its score was zeroed
+        matched_key_count=2,  # a key counts even when its only score was zeroed
         maximum_risk_score=3,
-        attenuation_durations_minutes=(0, 30, 0),
+        attenuation_durations_minutes=(0, 30, 0),  # 300 + 600 + 900 s between the thresholds
         summation_risk_score=5,
     )
+    strict = dataclasses.replace(by_duration, minimum_risk_score=5)
+    summary, infos = summarize_exposures_v1(contacts, strict, now_unix_s=NOON)
+    assert [i.total_risk_score for i in infos] == [0, 0, 0]
+    assert (summary.matched_key_count, summary.maximum_risk_score) == (2, 0)
 
 
 @pytest.mark.parametrize(

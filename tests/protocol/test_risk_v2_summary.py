@@ -147,7 +147,7 @@ def test_days_come_back_in_ascending_order() -> None:
         ({"attenuation_bucket_weights": (1.0, 1.0, -0.1, 1.0)}, r"weights\[2\]"),
         ({"attenuation_bucket_weights": (1.0, 1.0, 1.0, math.nan)}, r"weights\[3\]"),
         ({"report_type_weights": {ReportType.SELF_REPORT: 3.0}}, "SELF_REPORT"),
-        ({"report_type_weights": {9: 1.0}}, "ReportType"),
+        ({"report_type_weights": {9: 1.0}}, "report_type_weights keys must be ReportType"),
         ({"infectiousness_weights": {Infectiousness.NONE: 1.0}}, "NONE"),
         ({"infectiousness_weights": {Infectiousness.HIGH: math.inf}}, "HIGH"),
         ({"days_since_exposure_threshold": -1}, "days_since_exposure_threshold"),

@@ -26,6 +26,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any, TypeVar
 
 from notifica.protocol._keys import ReportType
 from notifica.protocol._risk_inputs import SECONDS_PER_DAY
@@ -39,9 +40,28 @@ __all__ = [
     "daily_summaries",
 ]
 
+_E = TypeVar("_E", ReportType, Infectiousness)
+
 MAX_WEIGHT = 2.5
 """Every v2 weight is in 0..2.5 ("Each element must be between 0 and 2.5", INT
 ``DailySummariesConfig``; Apple 0–250 %)."""
+
+
+def _sequence(name: str, values: object, length: int) -> tuple[Any, ...]:
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise TypeError(f"{name} must be a sequence of {length} numbers")
+    if len(values) != length:
+        raise ValueError(f"{name} must have exactly {length} entries, got {len(values)}")
+    return tuple(values)
+
+
+def _enum_key(name: str, enum_type: type[_E], value: int) -> _E:
+    try:
+        return enum_type(value)
+    except ValueError:
+        raise ValueError(
+            f"{name} keys must be {enum_type.__name__} values, got {value!r}"
+        ) from None
 
 
 def _check_weight(name: str, value: object) -> float:
@@ -73,24 +93,30 @@ class DailySummariesConfig:
     _infectiousness_weights: tuple[float, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        thresholds = self._thresholds()
-        weights = self.attenuation_bucket_weights
-        if isinstance(weights, str | bytes) or not isinstance(weights, Sequence):
-            raise TypeError("attenuation_bucket_weights must be a sequence of 4 numbers")
-        if len(weights) != 4:
-            raise ValueError(
-                f"attenuation_bucket_weights must have exactly 4 entries, got {len(weights)}"
-            )
+        thresholds = _sequence(
+            "attenuation_bucket_thresholds_db", self.attenuation_bucket_thresholds_db, 3
+        )
+        for i, value in enumerate(thresholds):
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 255:
+                raise ValueError(
+                    f"attenuation_bucket_thresholds_db[{i}] must be an int in 0..255, got {value!r}"
+                )
+            if i and thresholds[i - 1] >= value:
+                raise ValueError(
+                    "attenuation_bucket_thresholds_db must increase strictly, "
+                    f"got {list(thresholds)}"
+                )
+        weights = _sequence("attenuation_bucket_weights", self.attenuation_bucket_weights, 4)
         checked = tuple(
             _check_weight(f"attenuation_bucket_weights[{i}]", w) for i, w in enumerate(weights)
         )
         report = dict.fromkeys(ReportType, 0.0)
         for report_type, weight in self.report_type_weights.items():
-            key = ReportType(report_type)
+            key = _enum_key("report_type_weights", ReportType, report_type)
             report[key] = _check_weight(f"report_type_weights[{key.name}]", weight)
         infectious = {Infectiousness.STANDARD: 0.0, Infectiousness.HIGH: 0.0}
         for level, weight in self.infectiousness_weights.items():
-            key_level = Infectiousness(level)
+            key_level = _enum_key("infectiousness_weights", Infectiousness, level)
             if key_level == Infectiousness.NONE:
                 raise ValueError("infectiousness_weights takes STANDARD and HIGH only, got NONE")
             infectious[key_level] = _check_weight(
@@ -110,25 +136,6 @@ class DailySummariesConfig:
         set_(self, "minimum_window_score", float(minimum))
         set_(self, "_report_weights", tuple(report[rt] for rt in ReportType))
         set_(self, "_infectiousness_weights", (0.0, *(infectious[i] for i in sorted(infectious))))
-
-    def _thresholds(self) -> tuple[int, int, int]:
-        values = self.attenuation_bucket_thresholds_db
-        if isinstance(values, str | bytes) or not isinstance(values, Sequence):
-            raise TypeError("attenuation_bucket_thresholds_db must be a sequence of 3 ints")
-        if len(values) != 3:
-            raise ValueError(
-                f"attenuation_bucket_thresholds_db must have exactly 3 entries, got {len(values)}"
-            )
-        for i, value in enumerate(values):
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 255:
-                raise ValueError(
-                    f"attenuation_bucket_thresholds_db[{i}] must be an int in 0..255, got {value!r}"
-                )
-            if i and values[i - 1] >= value:
-                raise ValueError(
-                    f"attenuation_bucket_thresholds_db must increase strictly, got {list(values)}"
-                )
-        return (values[0], values[1], values[2])
 
     def attenuation_bucket(self, typical_attenuation_db: int) -> int:
         """0 IMMEDIATE, 1 NEAR, 2 MEDIUM, 3 OTHER, with Google's ``≤`` (§14.6 step 2)."""
