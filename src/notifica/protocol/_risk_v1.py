@@ -5,7 +5,8 @@ protocol.md §13.4–§13.5, following the code of INT ``KeyExposureEvaluator.fi
 
 1. Merge the sightings of one scan (gaps ≤ 25.5 s from the previous packet) into the one with
    the lowest attenuation (= highest RSSI for one sender); on a tie the earlier stays. The
-   merged scan takes that packet's time.
+   merged scan takes that packet's time. (INT merges per RPI, then sorts the key's scans; a
+   sighting here does not carry its RPI, so the merge is per key: docs/risk.md §2.1.)
 2. Cut runs where two consecutive scans are more than 600 s apart; each run is one exposure.
 3. Duration = ``bucketize(last − first + 300 s)`` to a multiple of 5 minutes: a remainder of at
    most 150 s rounds down, more rounds up. Exposures under 1 s are dropped (never happens:
