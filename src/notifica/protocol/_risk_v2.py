@@ -275,7 +275,7 @@ def _windows_of_key(
             if new_window:
                 if scans:
                     close_window()
-                    scans = []
+                    scans.clear()
                 window_start, confidence = t, sighting.calibration_confidence
             total, count, minimum = attenuation, 1, attenuation
             weight = seconds_since_last_scan(t, sighting.previous_scan_unix_s)
