@@ -28,6 +28,8 @@ from tests.matching.conftest import (
     reference_matches,
 )
 
+NO_NATIVE = "the native backend is not available or is disabled here"
+
 
 def _vector_batch(v: dict[str, Any]) -> DiagnosisKeyBatch:
     return DiagnosisKeyBatch.from_keys(
@@ -156,7 +158,7 @@ def test_derived_identifiers_are_shared_across_backends() -> None:
         assert b.match(derived[0], obs) == expected
 
 
-@pytest.mark.skipif(len(BACKENDS) == 1, reason="the native kernel is not available")
+@pytest.mark.skipif(len(BACKENDS) == 1, reason=NO_NATIVE)
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("chunk_keys", [1, 7, 64])
 def test_native_chunks_and_threads_do_not_change_results(threads: int, chunk_keys: int) -> None:
@@ -169,7 +171,7 @@ def test_native_chunks_and_threads_do_not_change_results(threads: int, chunk_key
     assert native.match_batch(batch, obs) == expected
 
 
-@pytest.mark.skipif(len(BACKENDS) == 1, reason="the native kernel is not available")
+@pytest.mark.skipif(len(BACKENDS) == 1, reason=NO_NATIVE)
 def test_native_one_pass_crosses_its_gil_free_chunk_boundary() -> None:
     # The kernel's one-pass loop works in stretches of 65,536 keys; put hits on both sides.
     rng = random.Random(5)
@@ -236,7 +238,7 @@ def test_pure_index_is_built_once_and_reused() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(len(BACKENDS) == 1, reason="the native kernel is not available")
+@pytest.mark.skipif(len(BACKENDS) == 1, reason=NO_NATIVE)
 def test_a_million_random_keys_match_identically() -> None:
     rng = random.Random(20_200_402)
     count = 1_000_000
