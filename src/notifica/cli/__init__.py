@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from notifica import __version__
-from notifica.cli import sim
+from notifica.cli import matching, otp, sim
 
 app = typer.Typer(
     name="notifica",
@@ -17,6 +17,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+app.add_typer(matching.app, name="matching")
+app.add_typer(otp.app, name="otp")
 app.add_typer(sim.app, name="sim")
 
 
