@@ -3,11 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from notifica.sim import Scenario, Seeds, build_population
+from notifica.phone.calibration import CalibrationTable
+from notifica.sim import CalibrationTableSampler, Scenario, Seeds, build_population
 from notifica.sim._params_world import AGE_DISTRIBUTION_EDGES
 from notifica.sim.population import adoption_probability, decade_band
-
-from .conftest import CsvCalibrationSampler
 
 
 @pytest.fixture(scope="module")
@@ -102,14 +101,16 @@ def test_same_seed_same_population_other_seed_other_population() -> None:
 
 
 def test_adopters_get_phones_from_the_calibration_table(
-    device_sampler: CsvCalibrationSampler,
+    device_sampler: CalibrationTableSampler,
 ) -> None:
     scenario = Scenario().with_values({"adoption.overall": 0.8})
     people = build_population(scenario, size=4000, seeds=Seeds(3), devices=device_sampler)
     phones = people.devices
     assert np.array_equal(phones.has_phone, people.adopter)
     android = people.adopter & ~phones.is_ios
-    assert np.isin(phones.tx_power_dbm[android], device_sampler.tx).all()
+    table_tx = {row.tx_power_dbm for row in CalibrationTable.load_default()}
+    assert set(phones.tx_power_dbm[android].tolist()) <= table_tx
+    assert len(set(phones.tx_power_dbm[android].tolist())) > 5
     assert phones.is_ios[people.adopter].mean() == pytest.approx(
         scenario.adoption.ios_share, abs=0.03
     )

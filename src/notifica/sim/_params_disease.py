@@ -9,21 +9,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from notifica.protocol import IMMUNI_PRESETS
 from notifica.sim._params_world import DECADE_BANDS
 from notifica.sim._schema import Invalid, Section, param
 
 __all__ = ["RISK_RULES", "AppParams", "EpidemicParams", "TestingParams"]
 
-#: Risk rules the orchestration can apply: the Immuni presets of the `risk` branch, GAEN v2
-#: daily summaries, or a rule set exactly at the ground-truth thresholds (sanity runs).
-RISK_RULES = (
-    "immuni-launch",
-    "immuni-2020-06-05",
-    "immuni-2020-10-android",
-    "immuni-2020-10-ios",
-    "v2",
-    "ground-truth",
-)
+#: Risk rules the orchestration can apply: the Immuni presets (`notifica.protocol.IMMUNI_PRESETS`),
+#: GAEN v2 daily summaries, or a rule set exactly at the ground-truth thresholds (sanity runs).
+RISK_RULES = (*IMMUNI_PRESETS, "v2", "ground-truth")
 _FERRETTI = "Ferretti et al. 2020 (sim §4.2)"
 
 

@@ -1,10 +1,10 @@
 """Phones of the adopters: device model calibration and its residual error (sim §2).
 
 Android models come from Google's per-device calibration table through a `DeviceSampler` —
-in production `notifica.phone.calibration.CalibrationTable` (branch ble-otp, contracts.md),
-wrapped by `CalibrationTableSampler`. iPhones are not in that table: Android values are defined
-relative to "a typical iPhone", so an iPhone has RSSI correction 0 and the TX power that makes
-the fitted 1-m attenuation come out (`RadioParams.ios_tx_power_dbm`).
+in production the phone layer's `notifica.phone.calibration.CalibrationTable`, wrapped by
+`CalibrationTableSampler` (`load_device_sampler()`). iPhones are not in that table: Android
+values are defined relative to "a typical iPhone", so an iPhone has RSSI correction 0 and the
+TX power that makes the fitted 1-m attenuation come out (`RadioParams.ios_tx_power_dbm`).
 
 Each phone also gets its *residual* calibration error ε: what calibration leaves uncorrected.
 GAEN then computes attenuation = true loss + ε_sender + ε_receiver (sim §2, "Simulator recipe").
@@ -12,12 +12,15 @@ GAEN then computes attenuation = true loss + ε_sender + ε_receiver (sim §2, "
 
 from __future__ import annotations
 
+import random
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from notifica.phone.calibration import CalibrationTable
 from notifica.sim._params_radio import RadioParams
 
 __all__ = [
@@ -45,7 +48,7 @@ class DeviceDraw:
 
 
 class DeviceSampler(Protocol):
-    """Draws Android device models (the contract of ``CalibrationTable.sample``)."""
+    """Draws Android device models as columns (what `assign_devices` needs)."""
 
     def sample(self, rng: np.random.Generator, n: int) -> DeviceDraw:
         """`n` phones' calibration values."""
@@ -53,34 +56,34 @@ class DeviceSampler(Protocol):
 
 
 class CalibrationTableSampler:
-    """Adapts the phone layer's ``CalibrationTable`` to `DeviceSampler`.
+    """`DeviceSampler` over the phone layer's `CalibrationTable` (Google's table, sim §2).
 
-    The table's ``sample(rng, n)`` is expected to return columns named like `DeviceDraw`'s
-    (``tx_power_dbm``, ``rssi_correction_db``, ``calibration_confidence``), as arrays or
-    sequences; this adapter converts them.
+    The table draws rows with a `random.Random`; this adapter seeds one from the NumPy stream
+    it is given, so the draw stays reproducible from the run's seed, and turns the rows into
+    columns. Rows are equally likely unless `oem_weights` gives a market-share mix.
     """
 
-    def __init__(self, table: Any) -> None:
+    def __init__(
+        self, table: CalibrationTable, *, oem_weights: Mapping[str, float] | None = None
+    ) -> None:
         self._table = table
+        self._oem_weights = dict(oem_weights) if oem_weights is not None else None
 
     def sample(self, rng: np.random.Generator, n: int) -> DeviceDraw:
-        drawn = self._table.sample(rng, n)
+        stream = random.Random(int(rng.integers(0, 2**63 - 1)))  # noqa: S311 - simulation, not secrets
+        rows = self._table.sample(stream, n, oem_weights=self._oem_weights)
         return DeviceDraw(
-            tx_power_dbm=np.asarray(drawn.tx_power_dbm, dtype=np.int8),
-            rssi_correction_db=np.asarray(drawn.rssi_correction_db, dtype=np.int8),
-            calibration_confidence=np.asarray(drawn.calibration_confidence, dtype=np.int8),
+            tx_power_dbm=np.array([row.tx_power_dbm for row in rows], dtype=np.int8),
+            rssi_correction_db=np.array([row.rssi_correction_db for row in rows], dtype=np.int8),
+            calibration_confidence=np.array(
+                [int(row.calibration_confidence) for row in rows], dtype=np.int8
+            ),
         )
 
 
-def load_device_sampler() -> DeviceSampler:
-    """Google's calibration table from the phone layer (``notifica.phone.calibration``).
-
-    The import is here rather than at the top until branch ble-otp, which adds the module,
-    lands on main.
-    """
-    from notifica.phone.calibration import CalibrationTable
-
-    return CalibrationTableSampler(CalibrationTable.load())
+def load_device_sampler() -> CalibrationTableSampler:
+    """Google's calibration table as shipped with the phone layer, rows equally likely."""
+    return CalibrationTableSampler(CalibrationTable.load_default())
 
 
 @dataclass(frozen=True, slots=True, eq=False)

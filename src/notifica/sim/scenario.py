@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from notifica.protocol import PROVINCES
 from notifica.sim._params_contacts import ContactsParams
 from notifica.sim._params_disease import AppParams, EpidemicParams, TestingParams
 from notifica.sim._params_radio import RadioParams
@@ -37,7 +38,6 @@ from notifica.sim._schema import (
 from notifica.sim.errors import ScenarioError
 
 __all__ = [
-    "KNOWN_PROVINCES",
     "GroundTruthParams",
     "ParameterInfo",
     "RunParams",
@@ -45,12 +45,6 @@ __all__ = [
     "default_scenario_text",
     "load_scenario",
 ]
-
-#: Province codes accepted until `notifica.protocol.PROVINCES` (branch ble-otp) lands: the
-#: Italian metropolitan cities' two-letter codes (data/italy-provinces).
-KNOWN_PROVINCES = (
-    "BA", "BO", "CA", "CT", "FI", "GE", "ME", "MI", "NA", "PA", "RC", "RM", "TO", "VE",
-)  # fmt: skip
 
 _HEADER = """notifica simulator scenario: every parameter with its meaning, unit and source.
 Generated from notifica.sim.Scenario by `notifica sim scenario --defaults`; a scenario file
@@ -86,8 +80,9 @@ class RunParams(Section):
     def check(self) -> None:
         codes = [code for code, _ in self.provinces]
         for code in codes:
-            if code not in KNOWN_PROVINCES:
-                raise Invalid(f"provinces.{code}", f"unknown province code {code!r}")
+            if code not in PROVINCES:
+                message = f"unknown province code {code!r} (one of the 107 Immuni provinces)"
+                raise Invalid(f"provinces.{code}", message)
         if len(set(codes)) != len(codes):
             raise Invalid("provinces", "a province is listed twice")
         total = sum(share for _, share in self.provinces)
