@@ -127,6 +127,35 @@ class RadioChannel:
         loss: npt.NDArray[np.float32] = (body + worn).astype(np.float32)
         return loss
 
+    def sample_attenuation_db(
+        self, rng: np.random.Generator, distance_m: npt.ArrayLike, setting: Setting | int
+    ) -> npt.NDArray[np.float64]:
+        """What GAEN would compute for one scan at each distance, without building a day.
+
+        Draws everything `observe` does — two bodies, two carriages, undulation, the median of
+        a scan's packets, two residual calibration errors (iPhone share and confidence mix of
+        the defaults are not modelled here: both phones get ``calibration_sigma_low``) — for
+        plots and channel studies. On the noiseless channel it is the median path loss.
+        """
+        d = np.asarray(distance_m, dtype=np.float64)
+        code = np.full(d.shape, int(setting))
+        loss = self.median_attenuation_db(d, code)
+        if self.noiseless:
+            return loss
+        p = self.params
+        facing = (1 - np.cos(rng.uniform(0, 2 * np.pi, (2, *d.shape)))) / 2
+        carriage = rng.choice(len(CARRIAGES), size=(2, *d.shape), p=self._carriage_share)
+        loss = (
+            loss + self._body[code] * facing.sum(axis=0) + self._carriage_loss[carriage].sum(axis=0)
+        )
+        loss = loss + rng.normal(0.0, p.undulation_sigma_db, d.shape)
+        packets = rng.normal(0.0, p.packet_sigma_db, (*d.shape, self.packets_per_scan))
+        loss = loss + np.median(packets, axis=-1)
+        drawn: npt.NDArray[np.float64] = loss + rng.normal(
+            0.0, p.calibration_sigma_low_db * math.sqrt(2), d.shape
+        )
+        return drawn
+
     def observe(
         self,
         rng: np.random.Generator,

@@ -37,7 +37,14 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 
-__all__ = ["BinError", "RadioFit", "data_dir", "fit_radio", "render_report"]
+__all__ = [
+    "BinError",
+    "RadioFit",
+    "data_dir",
+    "fit_radio",
+    "herald_calibrated_attenuation",
+    "render_report",
+]
 
 #: Herald distances used (m): below 0.2 m the phones touch; the range ends at 3.4 m.
 HERALD_RANGE_M = (0.2, 3.4)
@@ -147,6 +154,29 @@ def fit_radio(directory: Path | None = None) -> RadioFit:
     near = _fit_herald(herald, calibration)
     body = _fit_mitll(mitll)
     return RadioFit(**near, **body)
+
+
+def herald_calibrated_attenuation(
+    directory: Path | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Distance (m) and calibrated attenuation (dB) of every Herald position of an Android
+    pair: tx_sender − (median RSSI + correction_receiver), as GAEN would compute (for plots)."""
+    root = directory or data_dir()
+    calibration = {
+        row["herald_phone"]: row for row in _read_csv(root / "herald-phone-calibration.csv")
+    }
+    distance, attenuation = [], []
+    for row in _read_csv(root / "herald-rssi-vs-distance" / "summary_by_distance.csv"):
+        metres = float(row["distance_cm"]) / 100
+        sender, receiver = (
+            calibration.get(row["transmitter_phone"]),
+            calibration.get(row["receiver_phone"]),
+        )
+        if sender and receiver and HERALD_RANGE_M[0] <= metres <= HERALD_RANGE_M[1]:
+            distance.append(metres)
+            rssi = float(row["median_rssi_dbm"])
+            attenuation.append(float(sender["tx"]) - (rssi + float(receiver["rssi correction"])))
+    return np.array(distance), np.array(attenuation)
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
