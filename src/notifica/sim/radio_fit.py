@@ -422,8 +422,12 @@ and `docs/sim-design.md`; the method in `notifica.sim.radio_fit`. The scenario d
   see an independent draw, so the simulator redraws it per scan.
 - Per-packet noise at a fixed position: median within-position SD **{packet:.1f} dB**.
 - Calibrated attenuation at 1 m (Android pairs, with Google's tx and RSSI correction of the
-  two phones): median **{at_1m:.1f} dB**. CWA's mapping puts 50 dB at about 1 m (sim §1.1);
-  the Herald app's TX power may differ from GAEN's, which these data cannot separate.
+  two phones): median **{at_1m:.1f} dB**. Herald's Android advertiser uses
+  `ADVERTISE_TX_POWER_LOW`, as GAEN does (protocol §8.2), so Google's tx values apply. CWA's
+  mapping puts 50 dB at about 1 m but 63 dB at 3 m (sim §1.1); with Herald's flat slope the
+  fitted line-of-sight loss at 3 m is only about 51 dB (about 56 dB with bodies and pockets):
+  a 63 dB threshold (Immuni, October 2020) is then reached, in the median, only several
+  metres away.
 - Spread of that 1-m attenuation across pairs, / √2: residual calibration error per phone
   **{calibration:.1f} dB** (mostly confidence-1 models; sim §2 suggests 3–5 dB).
 - iPhone TX power consistent with iPhone–iPhone RSSI at 1 m: **{ios_tx:.1f} dBm**.
