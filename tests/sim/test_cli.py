@@ -61,3 +61,8 @@ def test_fit_radio_writes_the_report(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["scenario_values"]["radio.body_loss"].endswith(" dB")
     assert report.read_text().startswith("# Radio channel fit")
+
+
+def test_epidemic_needs_at_least_one_process() -> None:
+    result = runner.invoke(app, ["sim", "epidemic", "--processes", "0"])
+    assert result.exit_code == 2

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifica.sim import Scenario, plan_shards, run_epidemic
+from notifica.sim import Scenario, Shard, SimError, plan_shards, run_epidemic
 
 
 def test_shards_split_the_population_by_province_share() -> None:
@@ -13,6 +13,28 @@ def test_shards_split_the_population_by_province_share() -> None:
     assert [(s.index, s.province) for s in specs] == [(0, "BO"), (1, "MI"), (2, "NA")]
     assert [s.size for s in specs] == [501, 300, 200]
     assert sum(s.size for s in specs) == 1001
+
+
+def test_initial_infections_are_split_exactly() -> None:
+    scenario = Scenario().with_values(
+        {
+            "run.population": 3000,
+            "run.initial_infections": 10,
+            "run.provinces": {"BO": 0.34, "MI": 0.33, "NA": 0.33},
+        }
+    )
+    specs = plan_shards(scenario)
+    assert sum(s.initial_infections for s in specs) == 10
+    assert [s.initial_infections for s in specs] == [4, 3, 3]
+
+
+def test_stepping_past_the_last_day_is_refused() -> None:
+    scenario = Scenario().with_values({"run.population": 200, "run.days": 2})
+    shard = Shard(scenario, plan_shards(scenario)[0])
+    shard.step()
+    shard.step()
+    with pytest.raises(SimError, match="run is over"):
+        shard.step()
 
 
 def test_a_province_without_residents_is_refused() -> None:

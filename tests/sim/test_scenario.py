@@ -163,3 +163,25 @@ def test_a_partial_nested_table_keeps_the_other_defaults_of_that_table() -> None
         expected.window_s,
         expected.transmission_factor,
     )
+
+
+def test_not_a_number_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="NaN") as caught:
+        Scenario.from_toml("[contacts.community]\ndaily_contacts = nan\n")
+    assert caught.value.key == "contacts.community.daily_contacts"
+
+
+def test_an_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    from notifica.sim.scenario import MAX_SCENARIO_BYTES
+
+    big = tmp_path / "big.toml"
+    big.write_text("# padding\n" * (MAX_SCENARIO_BYTES // 10 + 1))
+    with pytest.raises(ScenarioError, match="larger than"):
+        load_scenario(big)
+
+
+def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"[run]\nseed = 1 # \xff\xfe\n")
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load_scenario(bad)

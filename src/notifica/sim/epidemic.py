@@ -142,8 +142,16 @@ class EpidemicModel:
     """One shard's epidemic (see the module docstring). Not thread-safe; one per process."""
 
     def __init__(
-        self, scenario: Scenario, population: Population, contacts: ContactModel, seeds: Seeds
+        self,
+        scenario: Scenario,
+        population: Population,
+        contacts: ContactModel,
+        seeds: Seeds,
+        *,
+        initial_infections: int | None = None,
     ) -> None:
+        """Build the shard's epidemic; `initial_infections` residents are infected at 00:00 of
+        day 0 (default: ``run.initial_infections`` × the province's share)."""
         self._scenario = scenario
         self._population = population
         self._contacts = contacts
@@ -165,7 +173,10 @@ class EpidemicModel:
             [getattr(contacts_params, s.label).transmission_factor for s in Setting],
             dtype=np.float64,
         )
-        self._seeded = self._seed_infections(seeds.generator("seeding"), self._initial_count())
+        count = self._initial_count() if initial_infections is None else initial_infections
+        if not 0 <= count <= population.size:
+            raise ValueError(f"initial_infections must be in 0..{population.size}, got {count}")
+        self._seeded = self._seed_infections(seeds.generator("seeding"), count)
 
     # ---------------------------------------------------------------- public API
     def step(self) -> DayOutcome:

@@ -22,6 +22,7 @@ from typing import Any
 from notifica.sim.contacts import ContactModel
 from notifica.sim.devices import DeviceSampler
 from notifica.sim.epidemic import DayOutcome, EpidemicModel
+from notifica.sim.errors import SimError
 from notifica.sim.metrics import Collector, EpidemicCurves, GroundTruthCollector, RunContext
 from notifica.sim.population import Population, build_population
 from notifica.sim.scenario import Scenario
@@ -32,32 +33,40 @@ __all__ = ["RunResult", "Shard", "ShardSpec", "plan_shards", "run_epidemic"]
 
 @dataclass(frozen=True, slots=True)
 class ShardSpec:
-    """One province of a run."""
+    """One province of a run: its residents and its initial infections."""
 
     index: int
     province: str
     size: int
+    initial_infections: int = 0
+
+
+def _largest_remainder(total: int, shares: list[float]) -> list[int]:
+    exact = [share * total for share in shares]
+    counts = [int(value) for value in exact]
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - counts[i]), i))
+    for i in order[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
 
 
 def plan_shards(scenario: Scenario) -> tuple[ShardSpec, ...]:
-    """Split ``run.population`` over ``run.provinces`` by share (largest remainder).
+    """Split ``run.population`` and ``run.initial_infections`` over ``run.provinces`` by share
+    (largest remainder, so the totals are exact).
 
     Raises:
         ValueError: a province would get no resident.
     """
-    total = scenario.run.population
-    exact = [(code, share * total) for code, share in scenario.run.provinces]
-    sizes = [int(value) for _, value in exact]
-    leftover = total - sum(sizes)
-    by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i][1] - sizes[i]), i))
-    for i in by_remainder[:leftover]:
-        sizes[i] += 1
-    for (code, _), size in zip(exact, sizes, strict=True):
+    codes = [code for code, _ in scenario.run.provinces]
+    shares = [share for _, share in scenario.run.provinces]
+    sizes = _largest_remainder(scenario.run.population, shares)
+    for code, size in zip(codes, sizes, strict=True):
         if size < 1:
             raise ValueError(f"province {code} gets no resident: raise run.population or its share")
+    seeded = _largest_remainder(scenario.run.initial_infections, shares)
     return tuple(
-        ShardSpec(i, code, size)
-        for i, ((code, _), size) in enumerate(zip(exact, sizes, strict=True))
+        ShardSpec(i, code, size, min(infected, size))
+        for i, (code, size, infected) in enumerate(zip(codes, sizes, seeded, strict=True))
     )
 
 
@@ -79,7 +88,13 @@ class Shard:
             scenario, size=spec.size, seeds=self.seeds, province=spec.province, devices=devices
         )
         self.contacts = ContactModel(scenario, self.population, self.seeds)
-        self.epidemic = EpidemicModel(scenario, self.population, self.contacts, self.seeds)
+        self.epidemic = EpidemicModel(
+            scenario,
+            self.population,
+            self.contacts,
+            self.seeds,
+            initial_infections=spec.initial_infections,
+        )
         self.collectors = list(collectors)
         context = RunContext(scenario, self.population, spec.index)
         for collector in self.collectors:
@@ -91,7 +106,13 @@ class Shard:
         return self.epidemic.day
 
     def step(self) -> DayOutcome:
-        """Simulate one day and show it to the collectors."""
+        """Simulate one day and show it to the collectors.
+
+        Raises:
+            SimError: all ``run.days`` days have been simulated.
+        """
+        if self.day >= self.scenario.run.days:
+            raise SimError(f"the run is over: all {self.scenario.run.days} days were simulated")
         outcome = self.epidemic.step()
         for collector in self.collectors:
             collector.apply(outcome)

@@ -38,6 +38,7 @@ from notifica.sim._schema import (
 from notifica.sim.errors import ScenarioError
 
 __all__ = [
+    "MAX_SCENARIO_BYTES",
     "GroundTruthParams",
     "ParameterInfo",
     "RunParams",
@@ -45,6 +46,9 @@ __all__ = [
     "default_scenario_text",
     "load_scenario",
 ]
+
+#: A scenario file is a few kilobytes; refuse anything absurdly larger before parsing it.
+MAX_SCENARIO_BYTES = 1_000_000
 
 _HEADER = """notifica simulator scenario: every parameter with its meaning, unit and source.
 Generated from notifica.sim.Scenario by `notifica sim scenario --defaults`; a scenario file
@@ -253,7 +257,11 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     if path is None:
         return Scenario.from_toml(default_scenario_text(), source="default.toml")
     try:
-        text = Path(path).read_text("utf-8")
+        with Path(path).open("rb") as handle:
+            data = handle.read(MAX_SCENARIO_BYTES + 1)
+        if len(data) > MAX_SCENARIO_BYTES:
+            raise ScenarioError("", f"larger than {MAX_SCENARIO_BYTES} bytes", source=str(path))
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError("", f"cannot read the scenario file: {exc}", source=str(path)) from None
     return Scenario.from_toml(text, source=str(path))
