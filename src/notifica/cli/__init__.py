@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from notifica import __version__
+from notifica.cli import keys
 
 app = typer.Typer(
     name="notifica",
@@ -16,6 +17,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+app.add_typer(keys.app, name="keys")
 
 
 def _version(value: bool) -> None:

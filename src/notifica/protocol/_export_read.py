@@ -93,11 +93,13 @@ class ExportFile:
 
 
 def _text(part: str, message: Any, name: str) -> str:
+    # proto2 strings are not checked while parsing: upb hands back bytes, older runtimes raise.
     try:
         value = getattr(message, name)
-    except UnicodeDecodeError as exc:  # proto2 strings are not checked while parsing
+    except UnicodeDecodeError as exc:
         raise MalformedExport(f"{part}: {name} is not valid UTF-8") from exc
-    assert isinstance(value, str)
+    if not isinstance(value, str):
+        raise MalformedExport(f"{part}: {name} is not valid UTF-8")
     return value
 
 

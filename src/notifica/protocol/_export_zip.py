@@ -116,6 +116,8 @@ def _central_directory(data: bytes, limits: ExportLimits) -> tuple[list[_Entry],
             raise _fail(f"entry name {raw_name!r} is not valid UTF-8") from exc
         if flags & _FLAG_ENCRYPTED:
             raise _fail(f"entry {name!r} is encrypted")
+        if method not in (_STORED, _DEFLATED):
+            raise _fail(f"entry {name!r} uses compression method {method}, not DEFLATE")
         result.append(_Entry(name, raw_name, method, crc, compressed, size, local_offset))
     if position != stop:
         raise _fail("central directory size does not match its entries")
@@ -141,7 +143,7 @@ def _inflate(data: bytes, entry: _Entry, cap: int, data_end: int) -> bytes:
     compressed = data[start:end]
     if entry.method == _STORED:
         content = compressed
-    elif entry.method == _DEFLATED:
+    else:
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         try:
             content = inflater.decompress(compressed, entry.size + 1)
@@ -151,8 +153,6 @@ def _inflate(data: bytes, entry: _Entry, cap: int, data_end: int) -> bytes:
             raise _fail(
                 f"entry {entry.name!r} does not inflate to exactly its declared {entry.size} bytes"
             )
-    else:
-        raise _fail(f"entry {entry.name!r} uses compression method {entry.method}, not DEFLATE")
     if len(content) != entry.size:
         raise _fail(f"entry {entry.name!r} holds {len(content)} bytes, declares {entry.size}")
     if zlib.crc32(content) != entry.crc:
