@@ -25,7 +25,7 @@ import sys
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import attrgetter, methodcaller
 from typing import Any
 
 from notifica.protocol._export_types import SkippedKey
@@ -207,46 +207,74 @@ def _invalid_reason(key_data: bytes, rsin: int, period: int, trl: int) -> str | 
     return "; ".join(problems) or None
 
 
-_KEY_FIELDS = attrgetter(
-    "key_data",
-    "rolling_start_interval_number",
-    "rolling_period",
-    "transmission_risk_level",
-    "report_type",
-    "days_since_onset_of_symptoms",
+_HAS_ONSET = methodcaller("HasField", "days_since_onset_of_symptoms")
+_KEY_DATA = attrgetter("key_data")
+_INT_FIELDS = tuple(
+    attrgetter(name)
+    for name in (
+        "rolling_start_interval_number",
+        "rolling_period",
+        "transmission_risk_level",
+        "report_type",
+        "days_since_onset_of_symptoms",
+    )
 )
+"""In `_general_columns`'s column order; `_invalid_reason` takes key data and the first three."""
 
 
 def _general_columns(messages: Sequence[Any], field: str) -> tuple[KeyColumns, list[SkippedKey]]:
-    """Columns from upb's per-key messages, with a reason for every key left out."""
-    key_data, rsin, period, trl, report_type, onset = [], [], [], [], [], []
-    has_onset, kept, skipped = bytearray(), array("i"), []
-    for index, message in enumerate(messages):
-        values = _KEY_FIELDS(message)
-        if (reason := _invalid_reason(*values[:4])) is not None:
-            skipped.append(SkippedKey(field=field, index=index, reason=reason))
-            continue
-        key_data.append(values[0])
-        rsin.append(values[1])
-        period.append(values[2])
-        trl.append(values[3])
-        report_type.append(values[4])
-        onset.append(values[5])
-        has_onset.append(message.HasField("days_since_onset_of_symptoms"))
-        kept.append(index)
-    columns = KeyColumns(
+    """Columns from upb's per-key messages, with a reason for every key left out.
+
+    The per-key work runs inside `map` (attribute getters, no Python loop body); only a file
+    that has invalid keys pays for a Python loop, to name them.
+    """
+    if not messages:
+        return _empty_columns(), []
+    key_data = list(map(_KEY_DATA, messages))
+    columns = [array("i", map(getter, messages)) for getter in _INT_FIELDS]
+    has_onset = bytes(map(_HAS_ONSET, messages))
+    skipped: list[SkippedKey] = []
+    kept: array[int] | None = None
+    if (
+        set(map(len, key_data)) != {KEY_LENGTH}
+        or min(columns[0]) < 0
+        or not 1 <= min(columns[1]) <= max(columns[1]) <= TEK_ROLLING_PERIOD
+        or not 0 <= min(columns[2]) <= max(columns[2]) <= _MAX_TRL
+    ):
+        kept = array("i")
+        for index, values in enumerate(zip(key_data, *columns[:3], strict=True)):
+            if (reason := _invalid_reason(*values)) is None:
+                kept.append(index)
+            else:
+                skipped.append(SkippedKey(field=field, index=index, reason=reason))
+        key_data = [key_data[i] for i in kept]
+        columns = [array("i", (column[i] for i in kept)) for column in columns]
+        has_onset = bytes(has_onset[i] for i in kept)
+    rsin_column, period_column, trl_column, type_column, onset_column = columns
+    return KeyColumns(
         batch=DiagnosisKeyBatch(
             key_data=b"".join(key_data),
-            rolling_start_interval_numbers=_int_column(rsin),
-            rolling_periods=_int_column(period),
+            rolling_start_interval_numbers=rsin_column,
+            rolling_periods=period_column,
         ),
-        transmission_risk_levels=_int_column(trl),
-        report_types=_int_column(report_type),
-        days_since_onset=_int_column(onset),
-        has_onset=bytes(has_onset),
-        file_indices=kept if skipped else None,
+        transmission_risk_levels=trl_column,
+        report_types=type_column,
+        days_since_onset=onset_column,
+        has_onset=has_onset,
+        file_indices=kept,
+    ), skipped
+
+
+def _empty_columns() -> KeyColumns:
+    return KeyColumns(
+        batch=DiagnosisKeyBatch(
+            key_data=b"", rolling_start_interval_numbers=array("i"), rolling_periods=array("i")
+        ),
+        transmission_risk_levels=array("i"),
+        report_types=array("i"),
+        days_since_onset=array("i"),
+        has_onset=b"",
     )
-    return columns, skipped
 
 
 def _read_varint(data: bytes, position: int) -> tuple[int, int]:
