@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from notifica import __version__
-from notifica.cli import keys
+from notifica.cli import keys, otp
 
 app = typer.Typer(
     name="notifica",
@@ -18,7 +18,9 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
 app.add_typer(keys.app, name="keys")
+app.add_typer(otp.app, name="otp")
 
 
 def _version(value: bool) -> None:

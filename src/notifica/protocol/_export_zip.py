@@ -46,7 +46,7 @@ _STORED, _DEFLATED = 0, 8
 _FLAG_ENCRYPTED, _FLAG_UTF8 = 0x0001, 0x0800
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _DEFLATE_LEVEL = 6
-"""zlib's default: key bytes are random, so higher levels only cost time (bench/export.py)."""
+"""zlib's default: key bytes are random, so higher levels only cost time (bench/bench_export.py)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Key-export files at scale: write + sign, then read into a DiagnosisKeyBatch.
 
-    python bench/export.py [--keys 1000000]
+    python bench/bench_export.py [--keys 1000000]
 
 Baselines, measured in the same run on the same bytes:
 - "protobuf parse": upb's ParseFromString of export.bin alone (no key reaches Python);
