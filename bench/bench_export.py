@@ -97,9 +97,7 @@ def main() -> None:
     _, objects_s = timed(
         "baseline: per-key protobuf objects", lambda: per_key_objects(export_bin), count
     )
-    file, _ = timed(
-        "read_export(zip) -> key_batch, uniform", lambda: read_export(zipped), count
-    )
+    file, _ = timed("read_export(zip) -> key_batch, uniform", lambda: read_export(zipped), count)
     assert len(file.key_batch) == count
     _, bin_s = timed("read_export(export.bin), uniform", lambda: read_export(export_bin), count)
 

@@ -117,6 +117,8 @@ def derive(
 
 
 def _read_limited(path: Path, limit: int, what: str) -> bytes:
+    if path.is_file() and path.stat().st_size > limit:
+        fail(f"{path}: larger than {limit} bytes, too large for {what}")
     with path.open("rb") as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
