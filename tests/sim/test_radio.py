@@ -162,7 +162,7 @@ def test_scenario_defaults_are_the_fit(fit: RadioFit) -> None:
 def test_fit_report_in_docs_is_up_to_date(fit: RadioFit) -> None:
     from pathlib import Path
 
-    from notifica.sim.radio_fit import render_report
+    from notifica.sim.radio_fit_report import render_report
 
     report = Path(__file__).resolve().parents[2] / "docs" / "radio-fit.md"
     assert report.read_text("utf-8") == render_report(fit)

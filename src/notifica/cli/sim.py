@@ -10,7 +10,7 @@ from rich.table import Table
 
 from notifica.cli._output import console, emit, user_errors
 from notifica.sim import Scenario, fit_radio, load_scenario, run_epidemic
-from notifica.sim.radio_fit import render_report
+from notifica.sim.radio_fit_report import render_report
 
 app = typer.Typer(name="sim", help="The population simulator.", no_args_is_help=True)
 

@@ -21,12 +21,20 @@ run differ only where the app changed something.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from notifica.sim._disease import incubation_days, relative_infectiousness
+from notifica.sim._outcome import (
+    COMPARTMENTS,
+    DayOutcome,
+    Infections,
+    Reporters,
+    TestReason,
+    TestResults,
+)
 from notifica.sim.contacts import DAY_S, ContactModel, DayContacts, Setting, keep_present
 from notifica.sim.population import Population
 from notifica.sim.scenario import Scenario
@@ -42,85 +50,9 @@ __all__ = [
     "TestResults",
 ]
 
-#: Compartments counted every day (`DayOutcome.counts`).
-COMPARTMENTS = (
-    "susceptible",
-    "exposed",
-    "presymptomatic",
-    "symptomatic",
-    "asymptomatic",
-    "recovered",
-)
 
 Ids = npt.NDArray[np.int32]
 Seconds = npt.NDArray[np.float64]
-
-
-class TestReason:
-    """Why a test was taken (`TestResults.reason`)."""
-
-    __test__ = False  # not a pytest test class
-
-    SYMPTOMS = 0
-    NOTIFIED = 1
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Infections:
-    """Transmission events: `infector` (-1 for an initial infection) infected `infectee`."""
-
-    infectee: Ids
-    infector: Ids
-    time_s: Seconds  # simulation seconds since day 0, 00:00 UTC
-    setting: npt.NDArray[np.int8]  # a `Setting`, -1 for an initial infection
-    distance_m: npt.NDArray[np.float32]
-    duration_s: npt.NDArray[np.int32]
-
-    def __len__(self) -> int:
-        return len(self.infectee)
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class TestResults:
-    """Test results returned on one day."""
-
-    __test__ = False  # not a pytest test class
-
-    person: Ids
-    result_s: Seconds
-    positive: npt.NDArray[np.bool_]
-    reason: npt.NDArray[np.int8]  # `TestReason`
-
-    def __len__(self) -> int:
-        return len(self.person)
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Reporters:
-    """Positive adopters who will upload their keys (flow 4 of SYSTEM.md).
-
-    ``onset_s`` is the symptom onset (NaN without symptoms: Immuni then uses the test date);
-    ``result_s`` is when the positive result arrived.
-    """
-
-    person: Ids
-    result_s: Seconds
-    onset_s: Seconds
-
-    def __len__(self) -> int:
-        return len(self.person)
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class DayOutcome:
-    """What happened on one simulated day."""
-
-    day: int
-    contacts: DayContacts
-    infections: Infections
-    test_results: TestResults
-    reporters: Reporters
-    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True, eq=False)
