@@ -16,12 +16,12 @@ from datetime import date, datetime, timedelta
 
 from notifica.clock import Clock
 from notifica.portal._codes import (
+    ONSET_WARNING_DAYS,
     code_error,
     code_fingerprint,
     diagnose_code,
     is_old_onset,
     parse_onset,
-    ONSET_WARNING_DAYS,
 )
 from notifica.portal._records import AuditAction, AuditEntry, Operator
 from notifica.portal._store import PortalStore

@@ -12,26 +12,40 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Bar", "BarChart", "HorizontalChart", "Panel", "Row", "daily_chart", "nice_ceiling", "paired_chart"]
+__all__ = [
+    "Bar",
+    "BarChart",
+    "HorizontalChart",
+    "Panel",
+    "Row",
+    "daily_chart",
+    "nice_ceiling",
+    "paired_chart",
+]
 
 _WIDTH = 640.0
 _LEFT = 44.0  # room for the axis numbers
 _RIGHT = 8.0
 _PANEL_HEIGHT = 92.0
-_PANEL_GAP = 34.0
+_PANEL_GAP = 44.0
 _LABEL_BAND = 22.0
 
 
+def _plain(value: float) -> str:
+    return f"{value:g}"
+
+
 def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10ᵏ at or above `value` (at least 1): a round axis top."""
+    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ᵏ) at or above
+    `value`, at least 1: an axis top that wastes at most a fifth of the plot."""
     if value <= 1:
         return 1.0
     exponent = math.floor(math.log10(value))
-    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
-        top = step * 10**exponent
+    for step in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
+        top = step * 10.0**exponent
         if top >= value - 1e-9:
             return top
-    return 10.0 ** (exponent + 1)  # pragma: no cover - the loop always returns
+    return float(10.0 ** (exponent + 1))  # pragma: no cover - the loop always returns
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,7 +88,7 @@ def daily_chart(
     series: Sequence[tuple[str, str, Sequence[int]]],
     day_labels: Sequence[str],
     *,
-    format_number: Callable[[float], str] = str,
+    format_number: Callable[[float], str] = _plain,
 ) -> BarChart:
     """One panel per ``(title, css class, values)``, one bar per day.
 
@@ -146,10 +160,10 @@ class HorizontalChart:
 def paired_chart(
     items: Sequence[tuple[str, float, float, bool]],
     *,
-    format_number: Callable[[float], str] = str,
+    format_number: Callable[[float], str] = _plain,
 ) -> HorizontalChart:
     """Rows of ``(label, previous, last, rising)`` values on a shared scale."""
-    left, row_height, bar = 150.0, 30.0, 11.0
+    left, row_height, bar = 170.0, 30.0, 11.0
     plot_width = _WIDTH - left - 56.0
     fmt = format_number
     axis_max = nice_ceiling(max((max(p, q) for _, p, q, _ in items), default=0.0))

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
+from notifica.portal.errors import InvalidField
 from notifica.protocol import (
     MAX_ISO_DATE_BACKWARD_DAYS,
     OTP_ALPHABET,
@@ -34,7 +35,6 @@ from notifica.protocol import (
     otp_check_character,
     validate_otp,
 )
-from notifica.portal.errors import InvalidField
 
 __all__ = [
     "FEEDBACK_KEYS",
@@ -63,7 +63,17 @@ around an older onset, the infectious ones, can no longer be uploaded."""
 MAX_SUGGESTIONS = 3
 """More candidate fixes than this point nowhere in particular: ask to read the code back."""
 
-_LOOKALIKE_PAIRS = ("1I", "17", "2Z", "5S", "EF", "UV", "8B", "6G", "7T")
+_LOOKALIKE_PAIRS = (
+    ("1", "I"),
+    ("1", "7"),
+    ("2", "Z"),
+    ("5", "S"),
+    ("E", "F"),
+    ("U", "V"),
+    ("8", "B"),
+    ("6", "G"),
+    ("7", "T"),
+)
 """Characters read or heard for one another; only replacements inside the alphabet count."""
 
 LOOKALIKES: dict[str, str] = {}

@@ -12,7 +12,7 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+import datetime as dt
 from pathlib import Path
 from types import MappingProxyType
 
@@ -48,11 +48,11 @@ class Catalog:
             text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
         return text
 
-    def date(self, day: date) -> str:
+    def date(self, day: dt.date) -> str:
         """``15 Jun 2020`` / ``15 giu 2020``."""
         return f"{day.day} {self.messages[f'month.{day.month}']} {day.year}"
 
-    def day(self, day: date) -> str:
+    def day(self, day: dt.date) -> str:
         """A short day label for charts: ``15 Jun`` / ``15 giu``."""
         return f"{day.day} {self.messages[f'month.{day.month}']}"
 

@@ -39,7 +39,8 @@ def pause_after(failures: int, *, free: int, base_s: int, max_s: int) -> int | N
         raise ValueError(f"free and base_s must be positive, got {free} and {base_s}")
     if failures < free:
         return None
-    return min(max_s, base_s * 2 ** min(failures - free, 32))
+    doubled: int = base_s * 2 ** min(failures - free, 32)
+    return min(max_s, doubled)
 
 
 @dataclass(slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException
 
 from notifica.portal._i18n import LANGUAGES
 from notifica.portal._web import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE_S, PageDep, safe_next
@@ -13,7 +14,6 @@ from notifica.portal.errors import (
     SignInPaused,
     SignInRefused,
 )
-from starlette.exceptions import HTTPException
 
 __all__ = ["router"]
 

@@ -10,8 +10,8 @@ from starlette.exceptions import HTTPException
 
 from notifica.portal._codes import (
     FEEDBACK_KEYS,
-    code_rules,
     ONSET_WARNING_DAYS,
+    code_rules,
     diagnose_code,
     feedback,
     flagged_positions,

@@ -18,7 +18,7 @@ from notifica.portal._web import PageDep
 from notifica.protocol import POPULATION_YEAR
 from notifica.server import DailyCounts
 
-__all__ = ["COUNT_DAYS", "CHART_PROVINCES", "fill_days", "router"]
+__all__ = ["CHART_PROVINCES", "COUNT_DAYS", "fill_days", "router"]
 
 router = APIRouter()
 
@@ -37,7 +37,11 @@ def fill_days(rows: list[DailyCounts], *, today: date, days: int) -> list[DailyC
         out.append(
             by_day.get(day)
             or DailyCounts(
-                day=day, otps_authorised=0, uploads_received=0, batches_published=0, keys_published=0
+                day=day,
+                otps_authorised=0,
+                uploads_received=0,
+                batches_published=0,
+                keys_published=0,
             )
         )
     return out
@@ -73,14 +77,12 @@ async def territories(page: PageDep) -> Response:
     """Notifications per 100,000 residents per province, last week against the one before."""
     page.operator()
     today = page.portal.desk.today()
-    rows = await page.run(
-        page.portal.backend.notifications_by_province, days=2 * WINDOW_DAYS + 1
-    )
+    rows = await page.run(page.portal.backend.notifications_by_province, days=2 * WINDOW_DAYS + 1)
     report = territory_report(rows, today=today)
     t = page.t
     chart = paired_chart(
         [
-            (f"{p.name} ({p.code})", p.previous_rate, p.last_rate, p.rising)
+            (f"{p.name.split('/')[0]} ({p.code})", p.previous_rate, p.last_rate, p.rising)
             for p in report.provinces[:CHART_PROVINCES]
         ],
         format_number=lambda v: t.number(v, 1),

@@ -27,8 +27,8 @@ class AuditAction(StrEnum):
     SIGN_IN_FAILED = "signin.failed"
     SIGN_IN_PAUSED = "signin.paused"
     SIGNED_OUT = "signout"
-    PASSWORD_CHANGED = "password.changed"
-    PASSWORD_RESET = "password.reset"
+    PASSWORD_CHANGED = "password.changed"  # noqa: S105 - an action name
+    PASSWORD_RESET = "password.reset"  # noqa: S105 - an action name
     OPERATOR_CREATED = "operator.created"
     OPERATOR_DISABLED = "operator.disabled"
     OPERATOR_ENABLED = "operator.enabled"

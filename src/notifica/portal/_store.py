@@ -182,7 +182,9 @@ class OperatorStore:
         """Delete the account and its sessions; False if there was none."""
         with self._db.write() as conn:
             conn.execute(delete(sessions).where(sessions.c.operator_id == operator_id))
-            return bool(conn.execute(delete(operators).where(operators.c.id == operator_id)).rowcount)
+            return bool(
+                conn.execute(delete(operators).where(operators.c.id == operator_id)).rowcount
+            )
 
 
 class SessionStore:
@@ -307,9 +309,7 @@ class AuditStore:
         """Give a pending code line its outcome."""
         stmt = (
             update(audit_log)
-            .where(
-                and_(audit_log.c.id == entry_id, audit_log.c.action == AuditAction.CODE_PENDING)
-            )
+            .where(and_(audit_log.c.id == entry_id, audit_log.c.action == AuditAction.CODE_PENDING))
             .values(action=action.value)
         )
         with self._db.write() as conn:

@@ -59,7 +59,8 @@ def rise_p_value(last: int, previous: int) -> float:
     if n == 0:
         return 1.0
     if n <= _EXACT_UP_TO:
-        return sum(math.comb(n, k) for k in range(last, n + 1)) / 2**n
+        tail: int = sum(math.comb(n, k) for k in range(last, n + 1))
+        return tail / (1 << n)
     # Normal approximation with continuity correction: error far below the threshold here.
     z = (last - 0.5 - n / 2) / math.sqrt(n / 4)
     return 0.5 * math.erfc(z / math.sqrt(2))

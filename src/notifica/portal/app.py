@@ -21,6 +21,7 @@ from notifica.portal._headers import SecurityHeaders
 from notifica.portal._i18n import catalog
 from notifica.portal._portal import Portal
 from notifica.portal._sessions import Visit
+from notifica.portal._store import PortalStore
 from notifica.portal._web import (
     CsrfRefused,
     Forbidden,
@@ -31,7 +32,6 @@ from notifica.portal._web import (
     templates,
 )
 from notifica.portal.settings import PortalSettings
-from notifica.portal._store import PortalStore
 from notifica.server import Backend, RequestTooLarge
 
 __all__ = ["MOUNT_PATH", "create_portal", "mount_portal"]
@@ -79,7 +79,9 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
 
 async def _csrf(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CsrfRefused)
-    return _error_page(request, 400 if exc.malformed else 403, "error.malformed" if exc.malformed else "error.csrf")
+    return _error_page(
+        request, 400 if exc.malformed else 403, "error.malformed" if exc.malformed else "error.csrf"
+    )
 
 
 async def _too_large(request: Request, exc: Exception) -> Response:
