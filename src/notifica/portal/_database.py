@@ -9,6 +9,7 @@ Rules:
    the backend's chain (``alembic_version``) never sees them.
 3. On SQLite, write transactions begin with ``BEGIN IMMEDIATE`` and every connection waits
    up to `SQLITE_BUSY_TIMEOUT_S` for the lock, because the backend writes the same file;
+   the file is in WAL mode with ``synchronous=NORMAL``, like the backend's connections;
    foreign keys are switched on so that removing an operator removes its sessions.
 4. SQLAlchemy errors become `PortalStorageError` with the cause chained.
 """
@@ -45,6 +46,10 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # rule 3: we say BEGIN ourselves
     dbapi_connection.execute("PRAGMA foreign_keys = ON")
     dbapi_connection.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+    # WAL (which the backend switches on for the file) makes NORMAL safe from corruption;
+    # FULL would add an fsync to every sign-in and audit line.
+    dbapi_connection.execute("PRAGMA journal_mode = WAL")
+    dbapi_connection.execute("PRAGMA synchronous = NORMAL")
 
 
 def _on_sqlite_begin(conn: Connection) -> None:
