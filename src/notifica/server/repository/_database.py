@@ -85,16 +85,24 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
+            # No pre-ping: it costs a round trip per request. A connection broken by a
+            # database restart fails one request, and the pool is then invalidated.
             self.engine = create_engine(
-                parsed, pool_size=pool_size, max_overflow=2 * pool_size, pool_pre_ping=True
+                parsed, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
             )
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read transaction."""
+        """A read: one consistent transaction on SQLite; on PostgreSQL each statement in
+        autocommit (the readers run one statement each, and BEGIN/COMMIT would double the
+        round trips)."""
         try:
-            with self.engine.connect() as conn, conn.begin():
-                yield conn
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    with conn.begin():
+                        yield conn
+                else:
+                    yield conn.execution_options(isolation_level="AUTOCOMMIT")
         except SQLAlchemyError as exc:
             raise DatabaseError(f"database read failed: {exc.__class__.__name__}") from exc
 
