@@ -120,6 +120,17 @@ class Database:
                 raise DatabaseLocked("the SQLite database is locked by another writer") from exc
             raise DatabaseError(f"database write failed: {exc.__class__.__name__}") from exc
 
+    @contextmanager
+    def statement(self) -> Iterator[Connection]:
+        """PostgreSQL only: a connection in autocommit, for one statement that is its own
+        transaction (no BEGIN/COMMIT round trips)."""
+        assert not self.is_sqlite
+        try:
+            with self.engine.connect() as conn:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"database write failed: {exc.__class__.__name__}") from exc
+
     def upgrade(self) -> str:
         """Create or upgrade the schema to the latest migration; return the revision."""
         config = Config()
