@@ -9,7 +9,8 @@ What it does, all on this machine (loopback only, bounded in time):
 2. starts ``notifica serve --workers N`` with the release delay set to 0 (the server's own
    cost; Immuni's 150 ms delay is a deliberate floor, measured separately in step 5) and no
    rate limit;
-3. baseline: ``GET /`` (the health check: the framework's floor on this machine, same run);
+3. baseline: ``GET /`` (the health check: the framework's floor on this machine, same run),
+   and a dummy check-otp (the same 110 kB request, parsed, without the database);
 4. ``POST /v1/ingestion/check-otp`` and ``POST /v1/ingestion/upload`` padded to 110 000 bytes
    with 14 keys, one fresh OTP per upload, with wrk (Debian's ``wrk`` package) at a fixed
    number of connections: requests/s, p50 and p99 latency, non-2xx count;
@@ -65,13 +66,14 @@ function init(args)
   for line in io.lines(args[2]) do tokens[#tokens + 1] = line end
   local f = io.open(args[3], "rb"); body = f:read("*a"); f:close()
   path = args[4]
+  dummy = args[5] or "0"
 end
 function request()
   local i = (counter * nthreads + id) % #tokens + 1
   counter = counter + 1
   return wrk.format("POST", path, {
     ["Authorization"] = "Bearer " .. tokens[i],
-    ["Immuni-Dummy-Data"] = "0",
+    ["Immuni-Dummy-Data"] = dummy,
     ["Immuni-Client-Clock"] = "0",
     ["Content-Type"] = "application/json",
   }, body)
@@ -236,6 +238,12 @@ def main() -> None:
                 f"{base}/",
                 lua=lua,
                 args=["2", str(one_token), str(check_file), "/v1/ingestion/check-otp"],
+                **common,
+            )
+            results["check-otp, dummy (no database)"] = _wrk(
+                f"{base}/",
+                lua=lua,
+                args=["2", str(one_token), str(check_file), "/v1/ingestion/check-otp", "1"],
                 **common,
             )
             results["upload (14 keys, 110 kB)"] = _wrk(
