@@ -9,8 +9,19 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from notifica.server.repository import DatabaseError, OtpGrant, Repository, normalise_url
-from notifica.server.repository.tables import metadata
+from notifica.server.repository import (
+    DatabaseError,
+    OtpGrant,
+    Repository,
+    StoredUpload,
+    normalise_url,
+)
+from notifica.server.repository.tables import (
+    exposure_payloads,
+    metadata,
+    pending_keys,
+    upload_log,
+)
 
 NOW = datetime(2020, 6, 15, 10, 0, tzinfo=UTC)
 
@@ -70,9 +81,6 @@ def test_unreachable_database_is_a_database_error() -> None:
 
 
 def test_upload_stores_keys_log_and_unlinked_payload_atomically(database_url: str) -> None:
-    from notifica.server.repository import StoredUpload
-    from notifica.server.repository.tables import exposure_payloads, pending_keys, upload_log
-
     repository = Repository.open(database_url)
     grant = OtpGrant(symptoms_started_on=NOW.date() - timedelta(days=2))
     repository.otps.authorise(token_hash="c" * 64, grant=grant, now=NOW, ttl_s=150)
