@@ -12,6 +12,7 @@ Rules:
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +79,11 @@ class Database:
         parsed = normalise_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
+            if sqlite3.sqlite_version_info < (3, 35):
+                raise DatabaseError(
+                    f"SQLite {sqlite3.sqlite_version} is too old: notifica needs 3.35 or newer "
+                    "(DELETE … RETURNING consumes OTPs atomically)"
+                )
             database = parsed.database
             if database and database != ":memory:":
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
