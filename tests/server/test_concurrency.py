@@ -26,7 +26,7 @@ import pytest
 from notifica.clock import FixedClock, SimClock
 from notifica.protocol import otp_bearer_token, read_export
 from notifica.server import Backend, NoSleep, Settings
-from notifica.server.repository import Repository, StoredUpload
+from notifica.server.repository import OtpGrant, Repository, StoredUpload
 from tests.server._support import ingestion_headers, make_otp, upload_body
 from tests.server.conftest import BackendFactory, client_for
 
@@ -61,8 +61,6 @@ def _store_keys(repository: Repository, clock: SimClock, count: int, seed: int) 
     rng = random.Random(seed)
     otp = make_otp(rng)
     token = otp_bearer_token(otp)
-    from notifica.server.repository import OtpGrant
-
     assert repository.otps.authorise(
         token_hash=token,
         grant=OtpGrant(symptoms_started_on=clock.now().date() - timedelta(days=1)),

@@ -8,10 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from notifica.clock import SimClock
-from notifica.protocol import read_export
+from notifica.protocol import otp_bearer_token, read_export
 from notifica.server import Backend, publish, retention
 from notifica.server.jobs.publish import first_risky_interval
 from notifica.server.repository import OperationalInfoRecord, StoredUpload
+from notifica.server.repository.batches import PUBLISH_LOCK_KEY
 from tests.server._support import make_otp
 from tests.server.conftest import BackendFactory
 
@@ -26,8 +27,6 @@ def upload(
     """Authorise an OTP and upload `keys` through the service layer's repository call."""
     otp = make_otp(random.Random(seed))
     backend.authorise_otp(otp, onset)
-    from notifica.protocol import otp_bearer_token
-
     grant = backend.repository.uploads.consume_otp_and_store(
         token_hash=otp_bearer_token(otp),
         upload=StoredUpload(keys=tuple(keys), province="RM", exposure_detection_summaries=[]),
@@ -195,8 +194,6 @@ def test_postgres_publisher_skips_while_another_holds_the_lock(
 ) -> None:
     if backend.repository.database.is_sqlite:
         pytest.skip("the advisory lock is PostgreSQL's")
-    from notifica.server.repository.batches import PUBLISH_LOCK_KEY
-
     upload(
         backend,
         onset=clock.now().date(),

@@ -9,8 +9,19 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from notifica.server.repository import DatabaseError, OtpGrant, Repository, normalise_url
-from notifica.server.repository.tables import metadata
+from notifica.server.repository import (
+    DatabaseError,
+    OtpGrant,
+    Repository,
+    StoredUpload,
+    normalise_url,
+)
+from notifica.server.repository.tables import (
+    exposure_payloads,
+    metadata,
+    pending_keys,
+    upload_log,
+)
 
 NOW = datetime(2020, 6, 15, 10, 0, tzinfo=UTC)
 
@@ -66,4 +77,45 @@ def test_unreachable_database_is_a_database_error() -> None:
     repository = Repository.open("postgresql://nobody@127.0.0.1:1/none")
     with pytest.raises(DatabaseError):
         repository.upgrade()
+    repository.close()
+
+
+def test_upload_stores_keys_log_and_unlinked_payload_atomically(database_url: str) -> None:
+    repository = Repository.open(database_url)
+    grant = OtpGrant(symptoms_started_on=NOW.date() - timedelta(days=2))
+    repository.otps.authorise(token_hash="c" * 64, grant=grant, now=NOW, ttl_s=150)
+    summaries: list[dict[str, object]] = [{"date": "2020-06-14", "matched_key_count": 2}]
+    upload = StoredUpload(
+        keys=((bytes(16), 2_650_032, 144), (bytes(range(16)), 2_650_176, 100)),
+        province="MI",
+        exposure_detection_summaries=summaries,
+    )
+    assert (
+        repository.uploads.consume_otp_and_store(token_hash="c" * 64, upload=upload, now=NOW)
+        == grant
+    )
+    assert (
+        repository.uploads.consume_otp_and_store(token_hash="c" * 64, upload=upload, now=NOW)
+        is None
+    )
+    engine = sa.create_engine(normalise_url(database_url))
+    with engine.connect() as conn:
+        keys = conn.execute(sa.select(pending_keys).order_by(pending_keys.c.id)).all()
+        payloads = conn.execute(sa.select(exposure_payloads)).all()
+        logs = conn.execute(sa.select(upload_log.c.received_on)).all()
+    engine.dispose()
+    assert [(bytes(k.key_data), k.rolling_start_number, k.rolling_period) for k in keys] == list(
+        upload.keys
+    )
+    assert {k.received_at for k in keys} == {NOW.replace(minute=0)}
+    assert {k.symptoms_started_on for k in keys} == {grant.symptoms_started_on}
+    assert [(p.province, p.exposure_detection_summaries) for p in payloads] == [("MI", summaries)]
+    assert set(exposure_payloads.c.keys()) == {
+        "id",
+        "province",
+        "symptoms_started_on",
+        "exposure_detection_summaries",
+        "received_on",
+    }
+    assert logs == [(NOW.date(),)]
     repository.close()

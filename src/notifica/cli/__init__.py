@@ -23,8 +23,8 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(matching.app, name="matching")
 app.add_typer(otp.app, name="otp")
 app.add_typer(portal.app, name="portal")
-server.register(app)
 app.add_typer(sim.app, name="sim")
+server.register(app)
 
 
 def _version(value: bool) -> None:

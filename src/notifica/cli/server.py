@@ -180,11 +180,12 @@ def his_list(
         clients = backend.repository.his_clients.list()
         backend.repository.close()
     rows = [{"name": c.name, "created_at": c.created_at.isoformat()} for c in clients]
-    emit(
-        rows,
-        as_json=as_json,
-        render=lambda r: [console.print(f"{x['name']}  {x['created_at']}") for x in r],
-    )
+
+    def render(data: list[dict[str, str]]) -> None:
+        for row in data:
+            console.print(f"{row['name']}  {row['created_at']}")
+
+    emit(rows, as_json=as_json, render=render)
 
 
 @his_app.command("remove")

@@ -136,8 +136,6 @@ from notifica.protocol._risk_v2_summary import (
 )
 from notifica.protocol._wire import (
     ANALYTICS_TOKEN_PATTERN,
-    CLIENT_CLOCK_HEADER,
-    DUMMY_DATA_HEADER,
     MAX_ISO_DATE_BACKWARD_DAYS,
     MAX_KEYS_IN_UPLOAD_SCHEMA,
     MAX_PADDING_SIZE,
@@ -155,11 +153,15 @@ from notifica.protocol._wire import (
     OtpRequest,
     TekPayload,
     UploadRequest,
+    parse_wire,
+)
+from notifica.protocol._wire_rules import (
+    CLIENT_CLOCK_HEADER,
+    DUMMY_DATA_HEADER,
     operational_info_nonce,
     parse_bearer_token,
     parse_client_clock,
     parse_dummy_header,
-    parse_wire,
     validate_tek_list,
 )
 from notifica.protocol.errors import (

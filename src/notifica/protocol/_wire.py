@@ -1,6 +1,7 @@
-"""The JSON wire format of the Immuni API: every request and response body, and its headers.
+"""The JSON wire format of the Immuni API: every request and response body.
 
-This module is the single definition of the format, shared by the server (which parses what
+This module (with `_wire_rules`: headers, TEK list rules, attestation nonce) is the single
+definition of the format, shared by the server (which parses what
 phones send) and the phone engine (which builds the same bodies). Field names, patterns and
 bounds are Immuni's (immuni-api.md §2–§3, §7); each constant says where it comes from.
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 from datetime import date, timedelta
 from typing import Annotated, TypeVar
@@ -44,8 +44,6 @@ from notifica.protocol.errors import MalformedWireMessage
 
 __all__ = [
     "ANALYTICS_TOKEN_PATTERN",
-    "CLIENT_CLOCK_HEADER",
-    "DUMMY_DATA_HEADER",
     "MAX_ISO_DATE_BACKWARD_DAYS",
     "MAX_KEYS_IN_UPLOAD_SCHEMA",
     "MAX_PADDING_SIZE",
@@ -63,12 +61,7 @@ __all__ = [
     "OtpRequest",
     "TekPayload",
     "UploadRequest",
-    "operational_info_nonce",
-    "parse_bearer_token",
-    "parse_client_clock",
-    "parse_dummy_header",
     "parse_wire",
-    "validate_tek_list",
 ]
 
 MAX_PADDING_SIZE = 150_000
@@ -93,12 +86,6 @@ ANALYTICS_TOKEN_PATTERN = r"^[a-f0-9]{128}$"  # noqa: S105 - a regex
 
 PROVINCE_PATTERN = r"^[A-Z]{2}$"
 """Province code: two capital letters (immuni-api.md §3.3)."""
-
-DUMMY_DATA_HEADER = "Immuni-Dummy-Data"
-"""``0`` for a real request, ``1`` for a dummy one (immuni-api.md §2)."""
-
-CLIENT_CLOCK_HEADER = "Immuni-Client-Clock"
-"""Unix seconds of the phone's clock on upload; required, validated, unused (§3.3, §12.12)."""
 
 _PADDING_PATTERN = r"^[a-f0-9]*$"
 _BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
@@ -351,19 +338,6 @@ class AppleTokenRequest(_Wire):
         return value
 
 
-def operational_info_nonce(info: OperationalInfoFields, salt: str) -> str:
-    """The attestation nonce of an Android operational-info upload (immuni-api.md §7.4).
-
-    ``base64(SHA-256(province + the four 0/1 flags + last_risky_exposure_on + salt))``.
-    """
-    text = (
-        f"{info.province}{info.exposure_permission}{info.bluetooth_active}"
-        f"{info.notification_permission}{info.exposure_notification}"
-        f"{info.last_risky_exposure_on.isoformat()}{salt}"
-    )
-    return _b64(hashlib.sha256(text.encode("utf-8")).digest())
-
-
 def parse_wire(model: type[M], data: bytes | str, *, today: date | None = None) -> M:
     """Parse a JSON body into `model`.
 
@@ -381,71 +355,3 @@ def parse_wire(model: type[M], data: bytes | str, *, today: date | None = None) 
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
         raise MalformedWireMessage(f"{model.__name__}: {where}: {first['msg']}") from None
-
-
-def validate_tek_list(teks: list[TekPayload], *, now_interval: int, max_keys: int) -> None:
-    """Immuni's TEK list rules (``TekListValidator``, immuni-api.md §5.1).
-
-    At most `max_keys` keys; unique key data; unique (start, period) pairs; starts aligned to
-    the earliest one modulo 144; each period 1..144; no key starting at or after
-    `now_interval`. Non-consecutive keys are allowed (``ALLOW_NON_CONSECUTIVE_TEKS``).
-
-    Raises:
-        MalformedWireMessage: naming the rule broken.
-    """
-    if len(teks) > max_keys:
-        raise MalformedWireMessage(f"teks: {len(teks)} keys, at most {max_keys} allowed")
-    if len({tek.key_data for tek in teks}) != len(teks):
-        raise MalformedWireMessage("teks: key_data values must be unique")
-    if len({(tek.rolling_start_number, tek.rolling_period) for tek in teks}) != len(teks):
-        raise MalformedWireMessage("teks: (rolling_start_number, rolling_period) must be unique")
-    if not teks:
-        return
-    earliest = min(tek.rolling_start_number for tek in teks)
-    for index, tek in enumerate(teks):
-        if (tek.rolling_start_number - earliest) % TEK_ROLLING_PERIOD:
-            raise MalformedWireMessage(
-                f"teks.{index}.rolling_start_number: not aligned to 144 from the earliest key"
-            )
-        if not 1 <= tek.rolling_period <= TEK_ROLLING_PERIOD:
-            raise MalformedWireMessage(f"teks.{index}.rolling_period: must be in 1..144")
-        if tek.rolling_start_number >= now_interval:
-            raise MalformedWireMessage(f"teks.{index}.rolling_start_number: in the future")
-
-
-def parse_bearer_token(value: str | None, *, pattern: str) -> str:
-    """The token of an ``Authorization: Bearer <token>`` header.
-
-    Raises:
-        MalformedWireMessage: if the header is missing or the token does not match `pattern`.
-    """
-    if value is None:
-        raise MalformedWireMessage("Authorization: header missing")
-    scheme, _, token = value.partition(" ")
-    if scheme != "Bearer" or not re.match(pattern, token):
-        raise MalformedWireMessage(f"Authorization: expected 'Bearer <token>' with {pattern}")
-    return token
-
-
-def parse_dummy_header(value: str | None) -> bool:
-    """``Immuni-Dummy-Data``: ``"0"`` or ``"1"`` (immuni-api.md §2, ``IntegerBoolField``).
-
-    Raises:
-        MalformedWireMessage: if missing or anything else (``"true"``, ``""``...).
-    """
-    if value == "1":
-        return True
-    if value == "0":
-        return False
-    raise MalformedWireMessage(f"{DUMMY_DATA_HEADER}: expected 0 or 1")
-
-
-def parse_client_clock(value: str | None) -> int:
-    """``Immuni-Client-Clock``: an integer (Unix seconds); required, otherwise unused.
-
-    Raises:
-        MalformedWireMessage: if missing or not an integer.
-    """
-    if value is None or not re.fullmatch(r"-?[0-9]{1,19}", value):
-        raise MalformedWireMessage(f"{CLIENT_CLOCK_HEADER}: expected an integer")
-    return int(value)

@@ -12,6 +12,7 @@ Rules:
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +79,11 @@ class Database:
         parsed = normalise_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
+            if sqlite3.sqlite_version_info < (3, 35):
+                raise DatabaseError(
+                    f"SQLite {sqlite3.sqlite_version} is too old: notifica needs 3.35 or newer "
+                    "(DELETE … RETURNING consumes OTPs atomically)"
+                )
             database = parsed.database
             if database and database != ":memory:":
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -85,16 +91,24 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
+            # No pre-ping: it costs a round trip per request. A connection broken by a
+            # database restart fails one request, and the pool is then invalidated.
             self.engine = create_engine(
-                parsed, pool_size=pool_size, max_overflow=2 * pool_size, pool_pre_ping=True
+                parsed, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
             )
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read transaction."""
+        """A read: one consistent transaction on SQLite; on PostgreSQL each statement in
+        autocommit (the readers run one statement each, and BEGIN/COMMIT would double the
+        round trips)."""
         try:
-            with self.engine.connect() as conn, conn.begin():
-                yield conn
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    with conn.begin():
+                        yield conn
+                else:
+                    yield conn.execution_options(isolation_level="AUTOCOMMIT")
         except SQLAlchemyError as exc:
             raise DatabaseError(f"database read failed: {exc.__class__.__name__}") from exc
 
@@ -110,6 +124,17 @@ class Database:
         except SQLAlchemyError as exc:
             if "database is locked" in str(exc):
                 raise DatabaseLocked("the SQLite database is locked by another writer") from exc
+            raise DatabaseError(f"database write failed: {exc.__class__.__name__}") from exc
+
+    @contextmanager
+    def statement(self) -> Iterator[Connection]:
+        """PostgreSQL only: a connection in autocommit, for one statement that is its own
+        transaction (no BEGIN/COMMIT round trips)."""
+        assert not self.is_sqlite
+        try:
+            with self.engine.connect() as conn:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        except SQLAlchemyError as exc:
             raise DatabaseError(f"database write failed: {exc.__class__.__name__}") from exc
 
     def upgrade(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from notifica.server.repository._database import Database
@@ -12,6 +12,11 @@ from notifica.server.repository.records import HisClient, OtpGrant
 from notifica.server.repository.tables import his_clients, otp_log, otps
 
 __all__ = ["HisClientStore", "OtpStore"]
+
+_FIND_LIVE = select(otps.c.symptoms_started_on, otps.c.id_test_verification).where(
+    otps.c.token_hash == bindparam("token_hash"), otps.c.expires_at > bindparam("now")
+)
+"""Built once: constructing Core statements per request costs more than running them."""
 
 
 class OtpStore:
@@ -43,11 +48,8 @@ class OtpStore:
 
     def find_live(self, *, token_hash: str, now: datetime) -> OtpGrant | None:
         """The grant of a live OTP, without consuming it (check-otp)."""
-        stmt = select(otps.c.symptoms_started_on, otps.c.id_test_verification).where(
-            otps.c.token_hash == token_hash, otps.c.expires_at > now
-        )
         with self._db.read() as conn:
-            row = conn.execute(stmt).first()
+            row = conn.execute(_FIND_LIVE, {"token_hash": token_hash, "now": now}).first()
         if row is None:
             return None
         return OtpGrant(symptoms_started_on=row[0], id_test_verification=row[1])

@@ -55,13 +55,26 @@ def client_address(request: Request, backend: Backend) -> str:
     return request.client.host if request.client else ""
 
 
-async def _rate_limit(request: Request, backend: Backend) -> None:
+async def _admit(
+    request: Request, backend: Backend, authorization: str | None, dummy_header: str | None
+) -> tuple[bool, str]:
+    """The checks every ingestion request passes first: the rate limit (dummies count too),
+    then well-formed ``Immuni-Dummy-Data`` and bearer headers. Returns (dummy, token).
+
+    Raises:
+        TooManyRequests: over the per-address limit.
+        SchemaError: a missing or malformed header.
+    """
     limit = backend.settings.ingestion_rate_limit_per_minute
-    if limit <= 0:
-        return
-    key = await backend.rate_limiter.address_key(client_address(request, backend))
-    if not await backend.rate_limiter.hit(f"ingestion:{key}", limit=limit, window_s=60):
-        raise TooManyRequests()
+    if limit > 0:
+        key = await backend.rate_limiter.address_key(client_address(request, backend))
+        if not await backend.rate_limiter.hit(f"ingestion:{key}", limit=limit, window_s=60):
+            raise TooManyRequests()
+    with wire_errors():
+        return (
+            parse_dummy_header(dummy_header),
+            parse_bearer_token(authorization, pattern=OTP_TOKEN_PATTERN),
+        )
 
 
 @router.post(
@@ -79,10 +92,7 @@ async def check_otp(
 ) -> Response:
     """Whether the OTP is authorised (does not consume it)."""
     async with backend.release.hold():
-        await _rate_limit(request, backend)
-        with wire_errors():
-            dummy = parse_dummy_header(dummy_header)
-            token = parse_bearer_token(authorization, pattern=OTP_TOKEN_PATTERN)
+        dummy, token = await _admit(request, backend, authorization, dummy_header)
         await read_body(request, CheckOtpRequest)
         if dummy:
             backend.ingestion.dummy_check_otp()
@@ -109,10 +119,8 @@ async def upload(
 ) -> Response:
     """Upload the TEKs of a positive user with the OTP's hash; the OTP is consumed."""
     async with backend.release.hold():
-        await _rate_limit(request, backend)
+        dummy, token = await _admit(request, backend, authorization, dummy_header)
         with wire_errors():
-            dummy = parse_dummy_header(dummy_header)
-            token = parse_bearer_token(authorization, pattern=OTP_TOKEN_PATTERN)
             parse_client_clock(client_clock)
         if dummy:
             await read_body(request, CheckOtpRequest)  # padding only: iOS dummies send no keys
