@@ -8,10 +8,8 @@ migrated once and emptied before each test; skipped with a message when unreacha
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,82 +22,40 @@ from fastapi import FastAPI
 
 from notifica.clock import SimClock
 from notifica.portal import Portal, PortalSettings, mount_portal, upgrade_portal
-from notifica.server import Backend, NoSleep, Repository, Settings, create_app
+from notifica.server import Backend, NoSleep, Settings, create_app
 from tests.portal._support import ADMIN, ADMIN_PASSWORD, START, add_operator, light_settings
+from tests.server import conftest as server_fixtures
 
-POSTGRES_URL = os.environ.get(
-    "NOTIFICA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-REQUIRE_POSTGRES = os.environ.get("NOTIFICA_REQUIRE_POSTGRES") == "1"
-
-_SERVER_TABLES = (
-    "otps",
-    "otp_log",
-    "his_clients",
-    "pending_keys",
-    "upload_log",
-    "batches",
-    "publish_state",
-    "exposure_payloads",
-    "operational_info",
-    "analytics_token_slots",
-    "used_salts",
-)
 _PORTAL_TABLES = ("portal_audit_log", "portal_sessions", "portal_operators")
 
-
-def _migrate(url: str) -> None:
-    repository = Repository.open(url)
-    repository.upgrade()
-    repository.close()
-    upgrade_portal(url)
+# The backend's database fixtures, reused: its migrated SQLite template and its PostgreSQL
+# test database (skipped or failed as NOTIFICA_REQUIRE_POSTGRES says).
+sqlite_template = server_fixtures.sqlite_template
+postgres_database = server_fixtures.postgres_database
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def portal_sqlite_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The backend's migrated template with the portal's tables added."""
     path = tmp_path_factory.mktemp("portal-template") / "template.db"
-    _migrate(f"sqlite:///{path}")
+    shutil.copyfile(sqlite_template, path)
+    upgrade_portal(f"sqlite:///{path}")
     return path
 
 
-def _psycopg(url: str) -> str:
-    return sa.make_url(url).set(drivername="postgresql+psycopg").render_as_string(False)
-
-
 @pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A database with both schemas for this session and worker, dropped at the end."""
-    admin = sa.create_engine(_psycopg(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        message = f"PostgreSQL unreachable at {POSTGRES_URL}: {exc.__class__.__name__}"
-        if REQUIRE_POSTGRES:
-            pytest.fail(message)
-        pytest.skip(message)
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"notifica_portal_{worker}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(False)
-    _migrate(url)
-    yield url
-    with admin.connect() as conn:
-        conn.exec_driver_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-        )
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.dispose()
+def portal_postgres(postgres_database: str) -> str:
+    """The backend's PostgreSQL test database with the portal's tables added."""
+    upgrade_portal(postgres_database)
+    return postgres_database
 
 
 @pytest.fixture
-def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+def sqlite_url(portal_sqlite_template: Path, tmp_path: Path) -> str:
     """A fresh SQLite file with both schemas (web modules use it alone: the pages do not
     depend on the engine, the stores below them are tested on both)."""
     path = tmp_path / "notifica.db"
-    shutil.copyfile(sqlite_template, path)
+    shutil.copyfile(portal_sqlite_template, path)
     return f"sqlite:///{path}"
 
 
@@ -109,12 +65,11 @@ def database_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         sqlite: str = request.getfixturevalue("sqlite_url")
         return sqlite
-    url: str = request.getfixturevalue("postgres_database")
-    engine = sa.create_engine(_psycopg(url))
+    url: str = request.getfixturevalue("portal_postgres")
+    server_fixtures._empty_postgres(url)
+    engine = sa.create_engine(sa.make_url(url).set(drivername="postgresql+psycopg"))
     with engine.begin() as conn:
-        tables = ", ".join((*_SERVER_TABLES, *_PORTAL_TABLES))
-        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-        conn.exec_driver_sql("DELETE FROM app_settings WHERE starting_build <> 1")
+        conn.exec_driver_sql(f"TRUNCATE {', '.join(_PORTAL_TABLES)} RESTART IDENTITY")
     engine.dispose()
     return url
 

@@ -11,7 +11,7 @@ import pytest
 from markupsafe import escape
 
 from notifica.portal import AuditAction, code_fingerprint
-from tests.portal._support import ONSET, VALID_CODE, post, signed_in
+from tests.portal._support import ONSET, VALID_CODE, page_token, post, signed_in
 from tests.portal.conftest import Site
 from tests.server._support import ingestion_headers, padded, upload_body
 
@@ -146,4 +146,14 @@ async def test_hostile_input_is_escaped_everywhere(client: httpx.AsyncClient, si
         "/portal/sign-in", data={"csrf_token": token, "email": HOSTILE, "password": HOSTILE}
     )
     assert "<script>alert" not in sign_in_page.text
+    token = await page_token(client, "/portal/admin/audit")  # still signed in
+    for path, fields in [
+        ("/portal/admin/audit", {"code": HOSTILE}),
+        ("/portal/admin/operators", {"email": HOSTILE, "role": HOSTILE}),
+        ("/portal/account/password", {"current": HOSTILE, "new": HOSTILE, "confirmation": "x"}),
+    ]:
+        page = await post(client, path, token, **fields)
+        assert page.status_code == 400, path
+        assert "<script>alert" not in page.text, path
+        assert "<img src=x" not in page.text, path
     assert authorised_count(site) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from notifica.portal import PortalSettings
 from tests.portal._support import signed_in
 from tests.portal.conftest import Site
 
@@ -36,20 +37,23 @@ def _check(response: httpx.Response, *, cache: str = "no-store") -> None:
     assert response.headers["cache-control"] == cache
 
 
+SIGNED_IN_PAGES = (
+    "/portal/authorise",
+    "/portal/territories",
+    "/portal/admin/counts",
+    "/portal/admin/operators",
+    "/portal/admin/audit",
+    "/portal/account/password",
+)
+
+
 async def test_every_kind_of_response_has_the_headers(client: httpx.AsyncClient) -> None:
     _check(await client.get("/portal/sign-in"))
     _check(await client.get("/portal/authorise"))  # the redirect
     _check(await client.get("/portal/no-such-page"))
     _check(await client.post("/portal/authorise", data={}))
     await signed_in(client)
-    for path in (
-        "/portal/authorise",
-        "/portal/territories",
-        "/portal/admin/counts",
-        "/portal/admin/operators",
-        "/portal/admin/audit",
-        "/portal/account/password",
-    ):
+    for path in SIGNED_IN_PAGES:
         response = await client.get(path)
         assert response.status_code == 200, path
         _check(response)
@@ -59,13 +63,7 @@ async def test_every_kind_of_response_has_the_headers(client: httpx.AsyncClient)
 
 async def test_pages_have_no_inline_script_or_style(client: httpx.AsyncClient) -> None:
     await signed_in(client)
-    for path in (
-        "/portal/authorise",
-        "/portal/territories",
-        "/portal/admin/counts",
-        "/portal/admin/operators",
-        "/portal/admin/audit",
-    ):
+    for path in SIGNED_IN_PAGES:
         text = (await client.get(path)).text
         assert "<script>" not in text
         assert "<script " not in text.replace("<script src=", "")
@@ -87,3 +85,20 @@ async def test_api_is_untouched_by_the_portal(client: httpx.AsyncClient, site: S
     response = await client.get("/v1/settings", params={"platform": "ios", "build": 1})
     assert response.status_code == 200
     assert "content-security-policy" not in response.headers  # the portal's, not the API's
+
+
+async def test_oversized_form_is_refused_before_reading(
+    client: httpx.AsyncClient, site: Site
+) -> None:
+    token = await signed_in(client)
+    body = {"csrf_token": token, "code": "9K2RAY8UUQ", "onset": "2020-06-12", "pad": "x" * 300_000}
+    response = await client.post("/portal/authorise", data=body)
+    assert response.status_code == 413
+    assert site.backend.daily_counts(days=1) == []
+
+
+def test_settings_refuse_nonsense() -> None:
+    with pytest.raises(ValueError, match="lock_max_s"):
+        PortalSettings(lock_base_s=600, lock_max_s=60)
+    with pytest.raises(ValueError, match="time zone"):
+        PortalSettings(timezone="Mars/Olympus")

@@ -18,6 +18,7 @@ import typer
 from pydantic import ValidationError
 
 from notifica.cli._output import console, emit, fail, user_errors
+from notifica.cli.server import ConfigOption, DatabaseOption, JsonOption
 from notifica.clock import SystemClock
 from notifica.portal import (
     Accounts,
@@ -36,19 +37,6 @@ app = typer.Typer(
     help="Accounts of the health-authority portal (served at /portal).", no_args_is_help=True
 )
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        help="TOML settings file of the backend (the NOTIFICA_* environment wins).",
-        exists=True,
-        dir_okay=False,
-    ),
-]
-DatabaseOption = Annotated[
-    str | None, typer.Option("--database-url", help="Overrides NOTIFICA_DATABASE_URL.")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 EmailArgument = Annotated[str, typer.Argument(help="The operator's e-mail address.")]
 PasswordStdinOption = Annotated[
     bool,

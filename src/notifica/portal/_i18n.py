@@ -8,11 +8,11 @@ set by the switch, else the best ``Accept-Language`` match, else the deployment'
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-import datetime as dt
 from pathlib import Path
 from types import MappingProxyType
 

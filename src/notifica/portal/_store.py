@@ -195,16 +195,7 @@ class SessionStore:
 
     def add(self, record: SessionRecord) -> None:
         """Store a new session."""
-        with self._db.write() as conn:
-            conn.execute(
-                insert(sessions).values(
-                    token_hash=record.token_hash,
-                    operator_id=record.operator_id,
-                    csrf_token=record.csrf_token,
-                    created_at=record.created_at,
-                    last_seen_at=record.last_seen_at,
-                )
-            )
+        self.replace(None, record)
 
     def replace(self, old_token_hash: str | None, record: SessionRecord) -> None:
         """Delete the old session and store the new one in one transaction (sign-in)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["PortalSettings"]
@@ -64,6 +64,14 @@ class PortalSettings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _pauses_grow(self) -> PortalSettings:
+        if self.lock_max_s < self.lock_base_s:
+            raise ValueError(
+                f"lock_max_s ({self.lock_max_s}) must not be below lock_base_s ({self.lock_base_s})"
+            )
+        return self
 
     @property
     def zone(self) -> ZoneInfo:
