@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from notifica.portal import PortalSettings
-from tests.portal._support import signed_in
+from notifica.portal import PortalSettings, PortalStore, mount_portal
+from notifica.server import create_app
+from tests.portal._support import light_settings, signed_in
 from tests.portal.conftest import Site
 
 pytestmark = pytest.mark.anyio
@@ -102,3 +103,16 @@ def test_settings_refuse_nonsense() -> None:
         PortalSettings(lock_base_s=600, lock_max_s=60)
     with pytest.raises(ValueError, match="time zone"):
         PortalSettings(timezone="Mars/Olympus")
+
+
+async def test_database_outage_is_a_page_not_a_trace(site: Site) -> None:
+    app = create_app(site.backend.settings, backend=site.backend)
+    unreachable = PortalStore.open("postgresql://nobody@127.0.0.1:1/none")  # refused at once
+    mount_portal(app, site.backend, light_settings(), store=unreachable)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://p") as client:
+        response = await client.get("/portal/sign-in", headers={"Accept-Language": "en"})
+    assert response.status_code == 503
+    assert "The portal&#39;s database cannot be reached." in response.text
+    assert response.headers["cache-control"] == "no-store"
+    unreachable.close()

@@ -31,8 +31,9 @@ from notifica.portal._web import (
     language_of,
     templates,
 )
+from notifica.portal.errors import PortalStorageError
 from notifica.portal.settings import PortalSettings
-from notifica.server import Backend, RequestTooLarge
+from notifica.server import Backend, DatabaseError, RequestTooLarge
 
 __all__ = ["MOUNT_PATH", "create_portal", "mount_portal"]
 
@@ -88,6 +89,11 @@ async def _too_large(request: Request, exc: Exception) -> Response:
     return _error_page(request, 413, "error.too_large")
 
 
+async def _storage(request: Request, exc: Exception) -> Response:
+    _log.error("database unavailable: %s", type(exc).__name__)
+    return _error_page(request, 503, "error.storage")
+
+
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
@@ -134,6 +140,8 @@ def create_portal(
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(CsrfRefused, _csrf)
     app.add_exception_handler(RequestTooLarge, _too_large)
+    app.add_exception_handler(PortalStorageError, _storage)
+    app.add_exception_handler(DatabaseError, _storage)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)
     app.add_middleware(SecurityHeaders)
