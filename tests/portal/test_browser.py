@@ -1,195 +1,39 @@
 """The portal in Debian's headless Chromium, served for real by uvicorn on localhost.
 
-One browser for the whole module (and one xdist worker: the ``browser`` group). The server
-runs the backend with the portal mounted, on a simulated clock standing at START after a
-seeded history, so pages and screenshots are the same on every run. Screenshots of the
-main pages are saved into ``docs/screenshots/`` for the README.
-
-Without Chromium (or the ``playwright`` package) the tests skip with a message, unless
-``NOTIFICA_REQUIRE_BROWSER=1`` (CI), where they fail.
+The operator's journey (sign in, the live check, authorise, the countdown) ending with a
+plain HTTP client acting as the phone; the same without JavaScript; redirects and CSRF; the
+keyboard; and the live check compared with the server's on hundreds of inputs. One browser
+for the test session (``browser`` in conftest, one xdist worker: the ``browser`` group).
+Without Chromium the tests skip with a message, unless ``NOTIFICA_REQUIRE_BROWSER=1``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import random
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from notifica.clock import SimClock
-from notifica.portal import mount_portal, upgrade_portal
 from notifica.portal._codes import code_rules, diagnose_code, feedback
 from notifica.portal._i18n import catalog
 from notifica.protocol import OTP_ALPHABET, otp_check_character
-from notifica.server import Backend, NoSleep, Settings, create_app
-from tests.portal._data import seed_history, seed_territories
-from tests.portal._support import (
-    ADMIN,
-    ADMIN_PASSWORD,
-    OPERATOR,
-    OPERATOR_PASSWORD,
-    START,
-    add_operator,
-    light_settings,
-)
+from tests.portal._browser import VIEWPORT, Served, serve_portal, shot, sign_in
+from tests.portal._support import OPERATOR, OPERATOR_PASSWORD
 from tests.server._support import ingestion_headers, padded, upload_body
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = Path(os.environ.get("NOTIFICA_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-VIEWPORT = {"width": 1024, "height": 720}
-HISTORY_DAYS = 14
 CODE = "9K2RAY8UUQ"
 ONSET = "2020-06-12"
 
 
-def _require_browser() -> Any:
-    """The playwright module, or a skip (a failure in CI) saying what is missing."""
-    problem = None
-    try:
-        from playwright import sync_api
-    except ImportError:
-        problem = "the playwright package is not installed (pip install -e '.[dev]')"
-    if problem is None and not CHROMIUM.exists():
-        problem = f"Chromium not found at {CHROMIUM} (apt-get install chromium chromium-driver)"
-    if problem is not None:
-        if os.environ.get("NOTIFICA_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests required but {problem}")
-        pytest.skip(f"browser tests skipped: {problem}")
-    return sync_api
-
-
-@dataclass
-class Served:
-    base: str
-    clock: SimClock
-    backend: Backend
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-async def _seed(backend: Backend, app: Any, clock: SimClock) -> None:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://seed") as api:
-        await seed_history(backend, api, clock, days=HISTORY_DAYS, rng=random.Random(20200615))
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The real app on a free localhost port, its history seeded, its clock at START."""
-    _require_browser()
-    data_dir = tmp_path_factory.mktemp("browser-site")
-    settings = Settings(
-        database_url=f"sqlite:///{data_dir}/notifica.db",
-        data_dir=data_dir,
-        ingestion_rate_limit_per_minute=0,
-    )
-    clock = SimClock(START - timedelta(days=HISTORY_DAYS + 1))
-    backend = Backend(settings, clock=clock, sleeper=NoSleep(), rng=random.Random(1))
-    backend.upgrade()
-    upgrade_portal(settings.effective_database_url)
-    app = create_app(settings, backend=backend)
-    portal = mount_portal(app, backend, light_settings()).state.portal
-    asyncio.run(_seed(backend, app, clock))
-    clock.set(START)
-    seed_territories(backend, today=START.date())
-    add_operator(portal, ADMIN, ADMIN_PASSWORD, admin=True)
-    add_operator(portal, OPERATOR, OPERATOR_PASSWORD)
-    add_operator(portal, "m.rossi@asl.example", OPERATOR_PASSWORD)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    yield Served(base=f"http://127.0.0.1:{port}", clock=clock, backend=backend)
-    server.should_exit = True
-    thread.join(timeout=10)
-    portal.close()
-    backend.repository.close()
-
-
-@pytest.fixture(scope="module")
-def browser(served: Served) -> Iterator[Any]:
-    sync_api = _require_browser()
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    # Pages answered 4xx on purpose are logged as "Failed to load resource": those are fine;
-    # a failed script, style or image is not.
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda r: (
-            errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document"
-            else None
-        ),
-    )
-    yield page
-    context.close()
-    assert errors == [], errors  # no script error, no CSP violation, no missing file
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, animations="disabled")
-
-
-def sign_in(page: Any, base: str, email: str = ADMIN, password: str = ADMIN_PASSWORD) -> None:
-    page.goto(f"{base}/portal/sign-in")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{base}/portal/authorise")
+    with serve_portal(tmp_path_factory.mktemp("browser-site")) as served:
+        yield served
 
 
 def test_operator_authorises_a_code_and_the_phone_uploads(served: Served, page: Any) -> None:
@@ -364,23 +208,3 @@ def test_live_check_mirrors_the_server(served: Served, page: Any) -> None:
         expected = diagnose_code(text)
         assert diagnosis == json.loads(json.dumps(expected.as_dict())), text
         assert lines == feedback(expected, en, live=True), text
-
-
-def test_admin_pages(served: Served, page: Any) -> None:
-    sign_in(page, served.base)
-    page.goto(f"{served.base}/portal/admin/operators")
-    page.fill("#new-email", "l.bianchi@asl.example")
-    page.click("form.form-row button[type=submit]")
-    assert "Temporary password:" in page.inner_text(".notice-success")
-    page.locator(".secret").evaluate("el => el.textContent = 'k7mq-x3vd-hf9a-2nrt'")  # stable image
-    shot(page, "operators")
-    page.goto(f"{served.base}/portal/admin/counts")
-    assert page.locator("svg.chart rect.series-codes").count() == 14
-    shot(page, "counts")
-    page.goto(f"{served.base}/portal/territories")
-    assert page.locator("tr.rising").count() == 4
-    shot(page, "territories")
-    page.goto(f"{served.base}/portal/language/it?next=/portal/territories")
-    assert page.locator("h1").inner_text() == "Territori"
-    page.goto(f"{served.base}/portal/admin/audit")
-    assert page.locator("table.data tbody tr").count() >= 3
