@@ -88,12 +88,18 @@ def test_purge_removes_exactly_what_is_older(store: PhoneStore) -> None:
 
 def test_transaction_rolls_back_everything_on_error(store: PhoneStore) -> None:
     store.save_state(PhoneState(province="MI"))
-    with pytest.raises(RuntimeError), store.transaction():
-        store.save_state(PhoneState(province="TO"))
-        store.add_sightings(_sightings(3, T0))
-        raise RuntimeError("crash")
+
+    def crash() -> None:
+        with store.transaction():
+            store.save_state(PhoneState(province="TO"))
+            store.add_sightings(_sightings(3, T0))
+            raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError):
+        crash()
     state = store.load_state()
-    assert state is not None and state.province == "MI"
+    assert state is not None
+    assert state.province == "MI"
     assert store.sighting_count() == 0
 
 
@@ -108,8 +114,10 @@ def test_sqlite_file_holds_no_plaintext(tmp_path: Path) -> None:
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     for i in range(50):
         assert block.rpi_at(i) not in raw
-    assert tek not in raw and tek.hex().encode() not in raw
-    assert b'"RM"' not in raw and b"province" not in raw
+    assert tek not in raw
+    assert tek.hex().encode() not in raw
+    assert b'"RM"' not in raw
+    assert b"province" not in raw
 
 
 def test_sqlite_reopens_with_the_same_passphrase(tmp_path: Path) -> None:
@@ -120,7 +128,8 @@ def test_sqlite_reopens_with_the_same_passphrase(tmp_path: Path) -> None:
     store.close()
     again = SqliteStore.open(path, _fast_scrypt())
     state = again.load_state()
-    assert state is not None and state.province == "NA"
+    assert state is not None
+    assert state.province == "NA"
     assert again.sighting_count() == 4
     again.close()
 

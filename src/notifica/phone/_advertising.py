@@ -32,7 +32,7 @@ from notifica.protocol import (
     rolling_start,
 )
 
-__all__ = ["DayIdentifiers", "KEEP_DAYS", "current_key", "day_identifiers", "keep_recent_keys"]
+__all__ = ["KEEP_DAYS", "DayIdentifiers", "current_key", "day_identifiers", "keep_recent_keys"]
 
 KEEP_DAYS = 14
 """Days of keys and sightings kept (protocol.md §3, §9; INT ``contactRecordDaysToKeep``)."""

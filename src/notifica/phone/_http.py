@@ -29,7 +29,6 @@ import httpx
 
 from notifica.phone.errors import (
     BadServerResponse,
-    ServerError,
     ServerFailure,
     ServerTimeout,
     ServerUnreachable,

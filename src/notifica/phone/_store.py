@@ -68,7 +68,7 @@ class MemoryStore:
     failed detection leaves the store as it was, as with `SqliteStore`.
     """
 
-    __slots__ = ("_blocks", "_pending", "_state", "_staged_state")
+    __slots__ = ("_blocks", "_pending", "_staged_state", "_state")
 
     def __init__(self) -> None:
         self._state: PhoneState | None = None

@@ -74,9 +74,11 @@ def next_dummy_action(
             state.dummy_next_request_unix_s = None
             state.dummy_requests_in_sequence = 0
         return DummyAction.CHECK_OTP if sent == 0 else DummyAction.UPLOAD
-    if state.dummy_window_start_unix_s is None or state.dummy_window_end_unix_s is None:
-        _draw_window(state, now, settings, rng)
-    elif now > state.dummy_window_end_unix_s:
+    if (
+        state.dummy_window_start_unix_s is None
+        or state.dummy_window_end_unix_s is None
+        or now > state.dummy_window_end_unix_s
+    ):
         _draw_window(state, now, settings, rng)
     elif now >= state.dummy_window_start_unix_s:
         state.dummy_next_request_unix_s = now + rng.expovariate(
