@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any
 
@@ -130,3 +130,12 @@ class PhoneState:
             return cls(**values)
         except (TypeError, KeyError, AttributeError) as exc:
             raise ValueError(f"bad phone state record: {exc}") from exc
+
+    def copy(self) -> PhoneState:
+        """A copy whose lists can change without touching this one (work on it, then swap)."""
+        clone = replace(self)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                setattr(clone, f.name, [dict(v) if isinstance(v, dict) else v for v in value])
+        return clone
