@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from notifica import __version__
+from notifica.cli import otp
 
 app = typer.Typer(
     name="notifica",
@@ -16,6 +17,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+app.add_typer(otp.app, name="otp")
 
 
 def _version(value: bool) -> None:

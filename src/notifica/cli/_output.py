@@ -30,7 +30,7 @@ def emit(data: Any, *, as_json: bool, render: Callable[[Any], None] | None = Non
 
 def fail(message: str, *, exit_code: int = 1) -> NoReturn:
     """Stop the command with a one-line error on stderr."""
-    _stderr.print(f"error: {message}", markup=False)
+    _stderr.print(f"error: {message}", markup=False, soft_wrap=True)
     raise typer.Exit(exit_code)
 
 

@@ -4,6 +4,13 @@ Nothing here reads a clock, a file or a socket: time and randomness are argument
 outside bytes raise only the errors in `notifica.protocol.errors`.
 """
 
+from notifica.protocol._ble import (
+    ADVERTISEMENT_LENGTH,
+    EN_SERVICE_UUID,
+    Advertisement,
+    build_advertisement,
+    parse_advertisement,
+)
 from notifica.protocol._intervals import (
     INTERVAL_SECONDS,
     MAX_INTERVAL_NUMBER,
@@ -32,6 +39,26 @@ from notifica.protocol._metadata import (
     decrypt_aem,
     encrypt_aem,
 )
+from notifica.protocol._otp import (
+    OTP_ALPHABET,
+    OTP_LENGTH,
+    format_otp,
+    generate_otp,
+    is_valid_otp,
+    normalize_otp,
+    otp_bearer_token,
+    otp_check_character,
+    validate_otp,
+)
+from notifica.protocol._provinces import (
+    ABROAD,
+    ACCEPTED_PROVINCE_CODES,
+    POPULATION_YEAR,
+    PROVINCES,
+    Province,
+    is_accepted_province_code,
+    is_province_code,
+)
 from notifica.protocol.errors import (
     InvalidOtp,
     InvalidSignature,
@@ -39,17 +66,27 @@ from notifica.protocol.errors import (
     MalformedExport,
     MalformedPayload,
     MalformedWireMessage,
+    OtpProblem,
     ProtocolError,
     UnsupportedAlgorithm,
 )
 
 __all__ = [
+    "ABROAD",
+    "ACCEPTED_PROVINCE_CODES",
+    "ADVERTISEMENT_LENGTH",
+    "EN_SERVICE_UUID",
     "INTERVAL_SECONDS",
     "KEY_LENGTH",
     "MAX_INTERVAL_NUMBER",
     "METADATA_LENGTH",
+    "OTP_ALPHABET",
+    "OTP_LENGTH",
+    "POPULATION_YEAR",
+    "PROVINCES",
     "RPI_LENGTH",
     "TEK_ROLLING_PERIOD",
+    "Advertisement",
     "BluetoothMetadata",
     "DiagnosisKeyBatch",
     "InvalidOtp",
@@ -58,20 +95,33 @@ __all__ = [
     "MalformedExport",
     "MalformedPayload",
     "MalformedWireMessage",
+    "OtpProblem",
     "ProtocolError",
+    "Province",
     "ReportType",
     "TemporaryExposureKey",
     "UnsupportedAlgorithm",
+    "build_advertisement",
     "date_of_interval",
     "decrypt_aem",
     "derive_aemk",
     "derive_rpik",
     "encrypt_aem",
+    "format_otp",
+    "generate_otp",
     "interval_number",
     "interval_number_at",
     "interval_start_unix_s",
+    "is_accepted_province_code",
+    "is_province_code",
+    "is_valid_otp",
+    "normalize_otp",
+    "otp_bearer_token",
+    "otp_check_character",
     "padded_data",
+    "parse_advertisement",
     "rolling_proximity_identifier",
     "rolling_proximity_identifiers",
     "rolling_start",
+    "validate_otp",
 ]
