@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from notifica import __version__
-from notifica.cli import otp
+from notifica.cli import otp, phone
 
 app = typer.Typer(
     name="notifica",
@@ -20,6 +20,7 @@ app = typer.Typer(
 
 
 app.add_typer(otp.app, name="otp")
+app.add_typer(phone.app, name="phone")
 
 
 def _version(value: bool) -> None:

@@ -21,7 +21,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-__all__ = ["ATTESTATION_HOST", "IMMUNI_PACKAGE", "TestCaAttestation", "make_test_attestation_ca"]
+__all__ = [
+    "ATTESTATION_HOST",
+    "IMMUNI_PACKAGE",
+    "AttestationCa",
+    "TestCaAttestation",
+    "make_test_attestation_ca",
+]
 
 ATTESTATION_HOST = "attest.android.com"
 """The leaf certificate's host name that SafetyNet verifiers require (immuni-api.md §7.4)."""
