@@ -34,7 +34,7 @@ from notifica.phone._status import DetectionReport
 from notifica.phone._store import PhoneStore
 from notifica.phone.errors import BadServerResponse, ServerError
 from notifica.protocol import (
-    IMMUNI_2020_10_ANDROID,
+    IMMUNI_PRESETS,
     ImmuniRiskRule,
     InvalidSignature,
     MalformedPayload,
@@ -46,6 +46,11 @@ from notifica.protocol import (
 __all__ = ["DetectionContext", "detect_once", "risk_rule_for"]
 
 DAY_S = 86_400
+
+DEFAULT_PRESET = "immuni-2020-10-android"
+"""The rule when the server sends no ``exposure_configuration``: Android's production rule
+as of 27 October 2020 (≤ 63 dB for more than 15 minutes, threshold 20), whose threshold is
+also the in-app default of ``exposure_info_minimum_risk_score`` (immuni-api.md §8)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,7 +69,7 @@ class DetectionContext:
 def risk_rule_for(raw_settings: Mapping[str, Any], settings: AppSettings) -> RiskRule:
     """Immuni's v1 rule with the server's configuration, or the October 2020 preset."""
     if "exposure_configuration" not in raw_settings:
-        return IMMUNI_2020_10_ANDROID.rule()
+        return IMMUNI_PRESETS[DEFAULT_PRESET].rule()
     try:
         return ImmuniRiskRule.from_immuni_settings(
             {
