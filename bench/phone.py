@@ -26,8 +26,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from notifica.clock import SimClock  # noqa: E402
-from notifica.phone import (  # noqa: E402
+from notifica.clock import SimClock
+from notifica.phone import (
     DetectionCache,
     Endpoints,
     Permissions,
@@ -36,7 +36,7 @@ from notifica.phone import (  # noqa: E402
     SightingColumns,
     SqliteStore,
 )
-from notifica.protocol import (  # noqa: E402
+from notifica.protocol import (
     TemporaryExposureKey,
     TemporaryExposureKeyExport,
     read_export,
@@ -44,7 +44,7 @@ from notifica.protocol import (  # noqa: E402
     verify_export,
     write_export_zip,
 )
-from tests.phone.support import DEVICE, PUBLIC_KEYS, SIGNER  # noqa: E402
+from tests.phone.support import DEVICE, PUBLIC_KEYS, SIGNER
 
 KEYS, BATCHES, SIGHTINGS = 100_000, 10, 50_000
 START = datetime(2024, 3, 20, 9, 0, tzinfo=UTC)
@@ -140,7 +140,8 @@ def main() -> None:
         started = time.perf_counter()
         report = asyncio.run(phone.detect())
         detect_s = time.perf_counter() - started
-        assert report.ok and len(report.batches_processed) == BATCHES, report
+        assert report.ok, report
+        assert len(report.batches_processed) == BATCHES, report
 
         other = SqliteStore.open(Path(folder) / "other.db", RawKeyProvider(bytes(32)))
         fill_store(other, np.random.default_rng(3))

@@ -94,7 +94,8 @@ def test_padding_is_random_lowercase_hex() -> None:
     http, _ = make(handler)
     run(http.check_otp(token="0" * 64, dummy=True, client_clock=0, packet_size=2_000))
     padding = json.loads(bodies[0])["padding"]
-    assert padding and set(padding) <= set("0123456789abcdef")
+    assert padding
+    assert set(padding) <= set("0123456789abcdef")
 
 
 def test_a_body_larger_than_the_packet_size_is_refused() -> None:
@@ -190,8 +191,9 @@ def test_endpoints_reject_bad_urls(url: str) -> None:
 
 
 def test_pinned_client_trusts_only_the_given_ca(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from notifica.phone._attestation import make_test_attestation_ca
     from datetime import UTC, datetime
+
+    from notifica.phone._attestation import make_test_attestation_ca
 
     ca = make_test_attestation_ca(now=datetime(2024, 1, 1, tzinfo=UTC))
     path = tmp_path / "ca.pem"

@@ -279,7 +279,8 @@ def test_server_failures_are_reported_and_retried(
     backend.fault = None
     clock.advance(timedelta(hours=4))
     later = run(b.tick()).detection
-    assert later is not None and later.notified
+    assert later is not None
+    assert later.notified
     assert b.status().detection_problems == ()
     assert b.status().last_contact_date == contact_day
 
@@ -362,7 +363,8 @@ def test_reminders_until_acknowledged_and_expiry_after_14_days(
 def test_report_positive_flow_and_never_notified(backend: ScriptedBackend, clock: SimClock) -> None:
     a, _, _, _ = _contact_scenario(backend, clock)
     otp = a.report_positive()
-    assert len(otp) == 12 and otp[3] == otp[8] == "-"
+    assert len(otp) == 12
+    assert otp[3] == otp[8] == "-"
     with pytest.raises(UnauthorizedOtp):
         run(a.verify_otp())
     with pytest.raises(OtpBackoff) as backoff:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
+from itertools import pairwise
 
 from notifica.phone._model import PhoneState
 from notifica.phone._settings import AppSettings
@@ -60,7 +61,7 @@ def test_requests_per_sequence_follow_the_continuation_probabilities() -> None:
 
 def test_gaps_inside_a_sequence_are_exponential_with_the_configured_mean() -> None:
     sequences, _ = _run_sequences(4_000, seed=12)
-    gaps = [b - a for s in sequences for a, b in zip(s, s[1:], strict=False)]
+    gaps = [b - a for s in sequences for a, b in pairwise(s)]
     mean = SETTINGS.dummy_teks_average_request_waiting_time
     n = len(gaps)
     sample_mean = sum(gaps) / n
@@ -72,7 +73,7 @@ def test_gaps_inside_a_sequence_are_exponential_with_the_configured_mean() -> No
 
 def test_sequences_start_about_every_opportunity_waiting_time() -> None:
     _, starts = _run_sequences(2_000, seed=13)
-    waits = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    waits = [b - a for a, b in pairwise(starts)]
     mean = SETTINGS.dummy_teks_average_opportunity_waiting_time
     n = len(waits)
     sample_mean = sum(waits) / n
@@ -112,7 +113,7 @@ def test_dummy_analytics_come_about_every_waiting_time_within_a_day() -> None:
         if dummy_analytics_due(state, now, SETTINGS, rng, genuine_sent=False):
             sent.append(now)
         now += period
-    gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(sent)]
     mean = SETTINGS.dummy_analytics_waiting_time
     assert len(sent) > 150
     # Detections every 4 h always land inside a 1-day window: one send per draw.

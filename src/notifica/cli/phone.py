@@ -47,6 +47,10 @@ PASSPHRASE = typer.Option(
     None, "--passphrase", envvar="NOTIFICA_PHONE_PASSPHRASE", help="Passphrase of the store."
 )
 JSON = typer.Option(False, "--json", help="Print JSON.")
+PUBLIC_KEY = typer.Option(
+    [], "--public-key", help="Trusted batch key as KEY_ID:VERSION:PEM_FILE (repeatable)."
+)
+CA_FILE = typer.Option(None, "--ca-file", help="Pin TLS to this CA (PEM).")
 
 
 def _config_path(state: Path) -> Path:
@@ -143,10 +147,8 @@ def init(
     ),
     oem: str = typer.Option("Google", "--oem", help="Device maker (calibration table)."),
     model: str = typer.Option("Pixel 4", "--model", help="Device model (calibration table)."),
-    public_key: list[str] = typer.Option(
-        [], "--public-key", help="Trusted batch key as KEY_ID:VERSION:PEM_FILE (repeatable)."
-    ),
-    ca_file: Path | None = typer.Option(None, "--ca-file", help="Pin TLS to this CA (PEM)."),
+    public_key: list[str] = PUBLIC_KEY,
+    ca_file: Path | None = CA_FILE,
     state: Path = STATE,
     server: str | None = SERVER,
     settings_url: str | None = SETTINGS_URL,

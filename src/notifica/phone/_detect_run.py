@@ -88,7 +88,8 @@ def _index_bounds(raw: Any) -> tuple[int, int]:
     for name, value in (("oldest", oldest), ("newest", newest)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise BadServerResponse(f"keys index: {name} must be an integer ≥ 1, got {value!r}")
-    assert isinstance(oldest, int) and isinstance(newest, int)
+    assert isinstance(oldest, int)
+    assert isinstance(newest, int)
     if oldest > newest:
         raise BadServerResponse(f"keys index: oldest {oldest} is after newest {newest}")
     return oldest, newest

@@ -41,7 +41,7 @@ def otp_retry_after_s(failures_unix_s: Sequence[float], now: float) -> float:
     recent = [t for t in failures_unix_s if now - t < FAILURE_MEMORY_S]
     if not recent:
         return 0.0
-    wait = min(BACKOFF_BASE_S * 2 ** (len(recent) - 1), BACKOFF_CAP_S)
+    wait = float(min(BACKOFF_BASE_S * 2 ** (len(recent) - 1), BACKOFF_CAP_S))
     return max(0.0, max(recent) + wait - now)
 
 
