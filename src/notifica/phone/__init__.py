@@ -9,7 +9,7 @@ and the server's `Endpoints`. Drive it with events — `Phone.onboard`, `Phone.o
 """
 
 from notifica.phone._advertising import KEEP_DAYS, DayIdentifiers, day_identifiers
-from notifica.phone._analytics import AttestationProvider, OperationalInfo
+from notifica.phone._analytics import AttestationProvider
 from notifica.phone._attestation import (
     AttestationCa,
     TestCaAttestation,
@@ -86,7 +86,6 @@ __all__ = [
     "KeyringKeyProvider",
     "MemoryStore",
     "OnboardingError",
-    "OperationalInfo",
     "OtpBackoff",
     "Permissions",
     "Phone",

@@ -14,7 +14,8 @@ Monthly rules (immuni-api.md §7.2), evaluated after each detection:
 
 Device integrity is Android's flow (immuni-api.md §7.4): ``salt`` = base64 of 16 random
 bytes; the nonce is SHA-256 over ``province + the four 0/1 flags + last_risky_exposure_on +
-salt``; an `AttestationProvider` returns a JWS over it (SafetyNet did; `TestCaAttestation`
+salt`` (``protocol._wire.operational_info_nonce``, shared with the server); an
+`AttestationProvider` returns a JWS over it (SafetyNet did; `TestCaAttestation`
 signs one with a certificate chain from a test CA). iOS's DeviceCheck token flow
 (immuni-api.md §7.3) would be a second provider behind the same seam.
 """
@@ -23,16 +24,14 @@ from __future__ import annotations
 
 import base64
 import calendar
-import hashlib
 import random
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from notifica.phone._model import PhoneState
 from notifica.phone._settings import AppSettings
 
-__all__ = ["AttestationProvider", "OperationalInfo", "genuine_analytics_due"]
+__all__ = ["AttestationProvider", "genuine_analytics_due", "new_salt"]
 
 DAY_S = 86_400
 
@@ -46,53 +45,6 @@ class AttestationProvider(Protocol):
     def attest(self, nonce: bytes, *, now: datetime) -> str:
         """A signed attestation (a JWS in compact form) whose ``nonce`` claim is base64(nonce)."""
         ...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OperationalInfo:
-    """The fields of one operational-info upload (immuni-api.md §3.6), fixed-size by design:
-    0/1 integers, a two-letter province, a date always present (§6.1)."""
-
-    province: str
-    exposure_permission: int
-    bluetooth_active: int
-    notification_permission: int
-    exposure_notification: int
-    last_risky_exposure_on: date
-
-    def __post_init__(self) -> None:
-        if len(self.province) != 2 or not self.province.isascii() or not self.province.isupper():
-            raise ValueError(f"province must be two capital letters, got {self.province!r}")
-        for name in (
-            "exposure_permission",
-            "bluetooth_active",
-            "notification_permission",
-            "exposure_notification",
-        ):
-            if getattr(self, name) not in (0, 1):
-                raise ValueError(f"{name} must be 0 or 1")
-
-    def nonce(self, salt: str) -> bytes:
-        """SHA-256 of the fields and the salt, as Android's ``ExposureAnalyticsOperationalInfo
-        .digest`` (immuni-api.md §7.4)."""
-        text = (
-            f"{self.province}{self.exposure_permission}{self.bluetooth_active}"
-            f"{self.notification_permission}{self.exposure_notification}"
-            f"{self.last_risky_exposure_on.isoformat()}{salt}"
-        )
-        return hashlib.sha256(text.encode()).digest()
-
-    def body(self, *, salt: str, signed_attestation: str) -> dict[str, object]:
-        return {
-            "province": self.province,
-            "exposure_permission": self.exposure_permission,
-            "bluetooth_active": self.bluetooth_active,
-            "notification_permission": self.notification_permission,
-            "exposure_notification": self.exposure_notification,
-            "last_risky_exposure_on": self.last_risky_exposure_on.isoformat(),
-            "salt": salt,
-            "signed_attestation": signed_attestation,
-        }
 
 
 def new_salt(random_bytes: bytes) -> str:

@@ -37,10 +37,13 @@ from notifica.protocol import (
     IMMUNI_PRESETS,
     ImmuniRiskRule,
     InvalidSignature,
+    KeysIndex,
     MalformedPayload,
+    MalformedWireMessage,
     ProtocolError,
     RiskRule,
     UnsupportedAlgorithm,
+    parse_wire,
 )
 
 __all__ = ["DetectionContext", "detect_once", "risk_rule_for"]
@@ -81,15 +84,14 @@ def risk_rule_for(raw_settings: Mapping[str, Any], settings: AppSettings) -> Ris
         raise BadServerResponse(f"settings: bad exposure_configuration: {exc}") from exc
 
 
-def _index_bounds(raw: Any) -> tuple[int, int]:
-    if not isinstance(raw, dict):
-        raise BadServerResponse("keys index: the body is not a JSON object")
-    oldest, newest = raw.get("oldest"), raw.get("newest")
-    for name, value in (("oldest", oldest), ("newest", newest)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise BadServerResponse(f"keys index: {name} must be an integer ≥ 1, got {value!r}")
-    assert isinstance(oldest, int)
-    assert isinstance(newest, int)
+def _index_bounds(body: bytes) -> tuple[int, int]:
+    try:
+        index = parse_wire(KeysIndex, body)
+    except MalformedWireMessage as exc:
+        raise BadServerResponse(f"keys index: {exc}") from exc
+    oldest, newest = index.oldest, index.newest
+    if oldest < 1 or newest < 1:
+        raise BadServerResponse(f"keys index: indices start at 1, got {oldest}..{newest}")
     if oldest > newest:
         raise BadServerResponse(f"keys index: oldest {oldest} is after newest {newest}")
     return oldest, newest

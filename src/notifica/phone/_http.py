@@ -134,18 +134,15 @@ class ImmuniHttp:
             {"platform": platform, "build": str(build)},
         )
 
-    async def get_index(self) -> Any:
-        """The raw ``{"oldest", "newest"}`` index, or None when no batch exists (404 1301)."""
+    async def get_index(self) -> bytes | None:
+        """The body of the keys index, or None when no batch exists (404 1301)."""
         url = f"{self._endpoints.settings_url}/v1/keys/index"
         request = self._client.build_request("GET", url, headers=FIXED_HEADERS)
         response, body = await self._send(request, cap=MAX_JSON_BYTES)
         if response.status_code == 404:
             return None
         self._expect(response, 200, url)
-        try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadServerResponse(f"GET {url}: the body is not JSON ({exc})") from exc
+        return body
 
     async def get_batch(self, index: int) -> bytes:
         """The bytes of batch `index` (a signed export zip, immuni-api.md §3.5)."""

@@ -7,18 +7,13 @@ same ``teks_packet_size``, so they have the same size on the wire (immuni-api.md
 
 from __future__ import annotations
 
+import base64
 import math
 import random
 from datetime import datetime, timedelta
-from typing import Any
 
 from notifica.phone._advertising import KEEP_DAYS
-from notifica.phone._analytics import (
-    AttestationProvider,
-    OperationalInfo,
-    genuine_analytics_due,
-    new_salt,
-)
+from notifica.phone._analytics import AttestationProvider, genuine_analytics_due, new_salt
 from notifica.phone._http import ImmuniHttp
 from notifica.phone._model import CovidStatus, PhoneState, UploadStep
 from notifica.phone._reporting import (
@@ -26,6 +21,7 @@ from notifica.phone._reporting import (
     recent_failures,
     teks_for_upload,
     trim_summaries,
+    upload_fields,
 )
 from notifica.phone._settings import AppSettings
 from notifica.phone._state import Event, next_status, next_upload_step
@@ -36,7 +32,13 @@ from notifica.phone.errors import (
     PhoneStateError,
     UnauthorizedOtp,
 )
-from notifica.protocol import generate_otp, otp_bearer_token
+from notifica.protocol import (
+    GoogleOperationalInfoRequest,
+    OperationalInfoFields,
+    generate_otp,
+    operational_info_nonce,
+    otp_bearer_token,
+)
 
 __all__ = ["send_analytics", "send_dummy", "upload_keys", "verify_otp"]
 
@@ -74,16 +76,16 @@ async def upload_keys(
     if state.otp is None or state.province is None:
         raise PhoneStateError("no verified OTP")
     now_s = now.timestamp()
-    fields: dict[str, Any] = {
-        "teks": teks_for_upload(state.teks),
-        "province": state.province,
-        "exposure_detection_summaries": trim_summaries(
+    fields = upload_fields(
+        teks=teks_for_upload(state.teks),
+        province=state.province,
+        summaries=trim_summaries(
             state.summaries,
             today=now.date(),
             max_summaries=settings.teks_max_summary_count,
             max_infos=settings.teks_max_info_count,
         ),
-    }
+    )
     try:
         await http.upload(
             token=otp_bearer_token(state.otp),
@@ -125,11 +127,7 @@ async def send_dummy(
                 packet_size=settings.teks_packet_size,
             )
         elif action is DummyAction.UPLOAD:
-            fields = {
-                "teks": [],
-                "province": state.province or "EX",
-                "exposure_detection_summaries": [],
-            }
+            fields = upload_fields(teks=[], province=state.province or "EX", summaries=[])
             await http.upload(
                 token=token,
                 fields=fields,
@@ -166,20 +164,22 @@ async def send_analytics(
     info = operational_info(state, now) if kind is not None else dummy_info(now, rng)
     salt = new_salt(rng.randbytes(16))
     try:
-        signed = attestation.attest(info.nonce(salt), now=now)
-        await http.post_operational_info(
-            body=info.body(salt=salt, signed_attestation=signed), dummy=kind is None
-        )
+        nonce = base64.b64decode(operational_info_nonce(info, salt))
+        signed = attestation.attest(nonce, now=now)
+        body = GoogleOperationalInfoRequest(
+            **info.model_dump(exclude={"build"}), salt=salt, signed_attestation=signed
+        ).model_dump(mode="json", exclude={"build"})
+        await http.post_operational_info(body=body, dummy=kind is None)
     except PhoneError:
         return None
     return kind or "dummy"
 
 
-def operational_info(state: PhoneState, now: datetime) -> OperationalInfo:
+def operational_info(state: PhoneState, now: datetime) -> OperationalInfoFields:
     """The genuine fields; ``last_risky_exposure_on`` is today when not exposed (iOS, §6.1)."""
     permissions = state.permissions
     at_risk = state.status is CovidStatus.RISK and state.last_contact_date is not None
-    return OperationalInfo(
+    return OperationalInfoFields(
         province=state.province or "EX",
         exposure_permission=int(permissions.exposure_notifications),
         bluetooth_active=int(permissions.bluetooth),
@@ -191,10 +191,10 @@ def operational_info(state: PhoneState, now: datetime) -> OperationalInfo:
     )
 
 
-def dummy_info(now: datetime, rng: random.Random) -> OperationalInfo:
+def dummy_info(now: datetime, rng: random.Random) -> OperationalInfoFields:
     """Random plausible fields (iOS's dummy analytics, immuni-api.md §6.3)."""
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    return OperationalInfo(
+    return OperationalInfoFields(
         province=rng.choice(letters) + rng.choice(letters),
         exposure_permission=rng.randint(0, 1),
         bluetooth_active=rng.randint(0, 1),

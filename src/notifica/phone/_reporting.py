@@ -12,13 +12,20 @@
 
 from __future__ import annotations
 
-import base64
+import json
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from notifica.phone._advertising import KEEP_DAYS, TekRecord
-from notifica.protocol import ExposureInformation, ExposureSummary
+from notifica.phone._advertising import KEEP_DAYS, TekRecord, tek_from_record
+from notifica.protocol import (
+    ExposureDetectionSummaryPayload,
+    ExposureInfoPayload,
+    ExposureInformation,
+    ExposureSummary,
+    TekPayload,
+    UploadRequest,
+)
 
 __all__ = [
     "BACKOFF_CAP_S",
@@ -26,6 +33,7 @@ __all__ = [
     "summary_record",
     "teks_for_upload",
     "trim_summaries",
+    "upload_fields",
 ]
 
 BACKOFF_BASE_S = 5
@@ -49,17 +57,29 @@ def recent_failures(failures_unix_s: Sequence[float], now: float) -> list[float]
     return [t for t in failures_unix_s if now - t < FAILURE_MEMORY_S]
 
 
-def teks_for_upload(records: Sequence[TekRecord]) -> list[dict[str, Any]]:
-    """The 14 most recent keys in the upload's wire shape."""
+def teks_for_upload(records: Sequence[TekRecord]) -> list[TekPayload]:
+    """The 14 most recent keys, as the upload carries them."""
     newest = sorted(records, key=lambda r: r[1])[-MAX_UPLOADED_TEKS:]
-    return [
-        {
-            "key_data": base64.b64encode(bytes.fromhex(key_hex)).decode(),
-            "rolling_start_number": start,
-            "rolling_period": period,
-        }
-        for key_hex, start, period in newest
-    ]
+    return [TekPayload.from_key(tek_from_record(record)) for record in newest]
+
+
+def upload_fields(
+    *, teks: Sequence[TekPayload], province: str, summaries: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    """The upload body before padding, built through the wire schema (``protocol._wire``).
+
+    Raises:
+        ValueError: if a field does not satisfy the schema (a bug, or a damaged store).
+    """
+    request = UploadRequest(
+        teks=list(teks),
+        province=province,
+        exposure_detection_summaries=[
+            ExposureDetectionSummaryPayload.model_validate_json(json.dumps(record))
+            for record in summaries
+        ],
+    )
+    return request.model_dump(mode="json", exclude={"padding", "countries_of_interest"})
 
 
 def summary_record(
@@ -69,28 +89,29 @@ def summary_record(
     detection_date: date,
     include_infos: bool,
 ) -> dict[str, Any]:
-    """One detection's summary in the wire shape of ``exposure_detection_summaries``."""
-    record: dict[str, Any] = {
-        "date": detection_date.isoformat(),
-        "matched_key_count": summary.matched_key_count,
-        "days_since_last_exposure": summary.days_since_last_exposure,
-        "attenuation_durations": [60 * m for m in summary.attenuation_durations_minutes],
-        "maximum_risk_score": summary.maximum_risk_score,
-        "exposure_info": [],
-    }
-    if include_infos:
-        record["exposure_info"] = [
-            {
-                "date": info.date.isoformat(),
-                "duration": 60 * min(info.duration_minutes, 30),
-                "attenuation_value": info.attenuation_value,
-                "attenuation_durations": [60 * m for m in info.attenuation_durations_minutes],
-                "transmission_risk_level": info.transmission_risk_level,
-                "total_risk_score": info.total_risk_score,
-            }
-            for info in infos
-        ]
-    return record
+    """One detection's summary as ``exposure_detection_summaries`` carries it (JSON-ready).
+
+    Durations go in seconds, 5-minute steps capped at 30 minutes (immuni-api.md §7.1).
+    """
+    payload = ExposureDetectionSummaryPayload(
+        date=detection_date,
+        matched_key_count=summary.matched_key_count,
+        days_since_last_exposure=summary.days_since_last_exposure,
+        attenuation_durations=[60 * m for m in summary.attenuation_durations_minutes],
+        maximum_risk_score=summary.maximum_risk_score,
+        exposure_info=[
+            ExposureInfoPayload(
+                date=info.date,
+                duration=60 * min(info.duration_minutes, 30),
+                attenuation_value=info.attenuation_value,
+                attenuation_durations=[60 * m for m in info.attenuation_durations_minutes],
+                transmission_risk_level=info.transmission_risk_level,
+                total_risk_score=info.total_risk_score,
+            )
+            for info in (infos if include_infos else ())
+        ],
+    )
+    return payload.model_dump(mode="json")
 
 
 def drop_old_summaries(records: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
