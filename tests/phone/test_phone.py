@@ -429,3 +429,45 @@ def test_real_and_dummy_ingestion_requests_have_the_same_size(
     run(a.upload_keys())
     sizes = {r[2] for r in backend.ingestion()}
     assert sizes == {110_000}
+
+
+def _v2_rule() -> Any:
+    from notifica.protocol import (
+        DailySummariesConfig,
+        DailySummaryRiskRule,
+        DiagnosisKeysDataMapping,
+        Infectiousness,
+        ReportType,
+    )
+
+    return DailySummaryRiskRule(
+        config=DailySummariesConfig(
+            attenuation_bucket_thresholds_db=(50, 63, 73),
+            attenuation_bucket_weights=(1.0, 1.0, 0.5, 0.0),
+            report_type_weights={ReportType.CONFIRMED_TEST: 1.0},
+            infectiousness_weights={Infectiousness.STANDARD: 1.0, Infectiousness.HIGH: 1.0},
+        ),
+        mapping=DiagnosisKeysDataMapping.from_onsets(
+            {},
+            report_type_when_missing=ReportType.CONFIRMED_TEST,
+            infectiousness_when_days_since_onset_missing=Infectiousness.STANDARD,
+        ),
+        minimum_daily_score_s=900,
+    )
+
+
+def test_the_v2_daily_summary_rule_is_selectable(backend: ScriptedBackend, clock: SimClock) -> None:
+    a = make_phone(backend, clock, seed=1)
+    near = make_phone(backend, clock, seed=2, risk_rule=_v2_rule())
+    brief = make_phone(backend, clock, seed=3, risk_rule=_v2_rule())
+    contact_day = clock.now().date()
+    exchange(a, near, clock, minutes=20, attenuation_db=55)
+    exchange(a, brief, clock, minutes=8, attenuation_db=55)
+    clock.advance(timedelta(days=1))
+    a.current_advertisement()
+    backend.batches[1] = signed_batch(published_keys(a))
+    report = run(near.detect())
+    assert report.notified
+    assert report.last_contact_date == contact_day
+    assert not run(brief.detect()).notified
+    assert near.state.summaries == []  # v2 keeps no v1 summaries to upload
