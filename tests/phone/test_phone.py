@@ -471,3 +471,46 @@ def test_the_v2_daily_summary_rule_is_selectable(backend: ScriptedBackend, clock
     assert report.last_contact_date == contact_day
     assert not run(brief.detect()).notified
     assert near.state.summaries == []  # v2 keeps no v1 summaries to upload
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        {"oldest": 0, "newest": 3},
+        {"oldest": 5, "newest": 3},
+        {"oldest": -1, "newest": -1},
+        {"oldest": "one", "newest": 2},
+        {"newest": 2},
+        {"oldest": 1, "newest": 2**70},
+    ],
+)
+def test_out_of_range_indexes_are_reported(
+    backend: ScriptedBackend, clock: SimClock, index: dict[str, Any]
+) -> None:
+    phone = make_phone(backend, clock)
+    backend.index_override = index
+    report = run(phone.detect())
+    assert report.problems
+    assert "keys index" in report.problems[0]
+    assert phone.status().last_processed_index is None
+    assert backend.batch_downloads == []
+
+
+def test_an_oversized_batch_is_not_trusted(backend: ScriptedBackend, clock: SimClock) -> None:
+    phone = make_phone(backend, clock)
+    backend.batches[1] = b"PK" + bytes(33 << 20)
+    report = run(phone.detect())
+    assert report.batches_failed == (1,)
+    assert "exceeds" in report.problems[0]
+
+
+def test_the_same_otp_cannot_upload_twice(backend: ScriptedBackend, clock: SimClock) -> None:
+    phone = make_phone(backend, clock)
+    otp = phone.report_positive()
+    backend.authorise(otp)
+    run(phone.verify_otp())
+    backend.authorised.clear()  # expired or used meanwhile
+    with pytest.raises(UnauthorizedOtp):
+        run(phone.upload_keys())
+    assert phone.status().upload_step == "otp-shown"
+    assert phone.status().covid_status == "neutral"

@@ -50,6 +50,10 @@ __all__ = ["DetectionContext", "detect_once", "risk_rule_for"]
 
 DAY_S = 86_400
 
+MAX_BATCH_INDEX = 2**63 - 1
+"""Batch indices are positive integers up to ``sys.maxsize`` (REP ``/v1/keys/{index}``
+accepts [1, maxsize], immuni-api.md §3.5)."""
+
 DEFAULT_PRESET = "immuni-2020-10-android"
 """The rule when the server sends no ``exposure_configuration``: Android's production rule
 as of 27 October 2020 (≤ 63 dB for more than 15 minutes, threshold 20), whose threshold is
@@ -90,8 +94,10 @@ def _index_bounds(body: bytes) -> tuple[int, int]:
     except MalformedWireMessage as exc:
         raise BadServerResponse(f"keys index: {exc}") from exc
     oldest, newest = index.oldest, index.newest
-    if oldest < 1 or newest < 1:
-        raise BadServerResponse(f"keys index: indices start at 1, got {oldest}..{newest}")
+    if not (1 <= oldest <= MAX_BATCH_INDEX and 1 <= newest <= MAX_BATCH_INDEX):
+        raise BadServerResponse(
+            f"keys index: indices must be in 1..{MAX_BATCH_INDEX}, got {oldest}..{newest}"
+        )
     if oldest > newest:
         raise BadServerResponse(f"keys index: oldest {oldest} is after newest {newest}")
     return oldest, newest

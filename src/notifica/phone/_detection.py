@@ -135,8 +135,12 @@ class DetectionCache:
 def batches_to_fetch(
     *, oldest: int, newest: int, last_processed: int | None, retry: Sequence[int]
 ) -> list[int]:
-    """The indices to download this run, oldest first (step 1 of the module docstring)."""
+    """The indices to download this run, oldest first (step 1 of the module docstring).
+
+    Never materialises more than `MAX_BATCHES_PER_RUN` new indices, whatever the server says.
+    """
     first = oldest if last_processed is None else max(last_processed + 1, oldest)
+    first = max(first, newest - MAX_BATCHES_PER_RUN + 1)
     wanted = set(range(first, newest + 1)) | {i for i in retry if oldest <= i <= newest}
     return sorted(wanted)[-MAX_BATCHES_PER_RUN:]
 

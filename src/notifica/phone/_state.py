@@ -20,6 +20,7 @@ and the **upload flow** of a positive report (immuni-api.md §4.3)::
     IDLE ──OTP requested──▶ OTP_SHOWN ──OTP accepted (check-otp 204)──▶ OTP_VERIFIED
             (a new OTP each time)  │ ▲ OTP rejected (401, back-off)          │
                                    └─┘                                        │
+    OTP_SHOWN ◀── OTP rejected (the upload got 401: expired or used) ─────────┤
     IDLE ◀──────────────────────── upload completed ─────────────────────────┘
     any step ──upload cancelled──▶ IDLE
 """
@@ -96,6 +97,8 @@ UPLOAD_TRANSITIONS: dict[UploadStep, dict[Event, UploadStep]] = {
     },
     UploadStep.OTP_VERIFIED: {
         Event.OTP_REQUESTED: UploadStep.OTP_SHOWN,
+        # the upload itself got 401: the OTP expired (150 s) or was used meanwhile
+        Event.OTP_REJECTED: UploadStep.OTP_SHOWN,
         Event.UPLOAD_COMPLETED: UploadStep.IDLE,
         Event.UPLOAD_CANCELLED: UploadStep.IDLE,
     },
