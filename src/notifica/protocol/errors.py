@@ -6,6 +6,8 @@
     │   ├── MalformedExport          a key-export zip, export.bin or export.sig
     │   └── MalformedWireMessage     a JSON body of the Immuni API
     ├── InvalidSignature             a signature that does not verify
+    │   ├── UnknownSigningKey        no signature names a key the caller trusts
+    │   └── UnsignedExport           a key export with no signature to check
     ├── UnsupportedAlgorithm         a signature algorithm or curve not allowed by the caller
     └── InvalidOtp                   an upload code with a bad length, symbol or check character
 
@@ -28,6 +30,8 @@ __all__ = [
     "MalformedWireMessage",
     "OtpProblem",
     "ProtocolError",
+    "UnknownSigningKey",
+    "UnsignedExport",
     "UnsupportedAlgorithm",
 ]
 
@@ -54,6 +58,18 @@ class MalformedWireMessage(MalformedPayload):
 
 class InvalidSignature(ProtocolError):
     """A signature that does not verify against the key it names."""
+
+
+class UnknownSigningKey(InvalidSignature):
+    """None of a file's signatures names a (key id, version) the caller has a public key for.
+
+    A subclass of `InvalidSignature`, so that code which only asks "is this file authentic?"
+    rejects it without knowing the difference.
+    """
+
+
+class UnsignedExport(InvalidSignature):
+    """A key export that carries no signature (a bare export.bin or a zip without export.sig)."""
 
 
 class UnsupportedAlgorithm(ProtocolError):
