@@ -33,6 +33,7 @@ from notifica.phone.errors import (
     UnauthorizedOtp,
 )
 from notifica.protocol import (
+    ACCEPTED_PROVINCE_CODES,
     GoogleOperationalInfoRequest,
     OperationalInfoFields,
     generate_otp,
@@ -41,6 +42,9 @@ from notifica.protocol import (
 )
 
 __all__ = ["send_analytics", "send_dummy", "upload_keys", "verify_otp"]
+
+_PROVINCES = tuple(sorted(ACCEPTED_PROVINCE_CODES))
+"""Dummy operational info names a real province code, so that it passes the schema."""
 
 
 async def verify_otp(
@@ -193,9 +197,8 @@ def operational_info(state: PhoneState, now: datetime) -> OperationalInfoFields:
 
 def dummy_info(now: datetime, rng: random.Random) -> OperationalInfoFields:
     """Random plausible fields (iOS's dummy analytics, immuni-api.md §6.3)."""
-    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     return OperationalInfoFields(
-        province=rng.choice(letters) + rng.choice(letters),
+        province=rng.choice(_PROVINCES),
         exposure_permission=rng.randint(0, 1),
         bluetooth_active=rng.randint(0, 1),
         notification_permission=rng.randint(0, 1),
