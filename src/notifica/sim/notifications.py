@@ -1,0 +1,288 @@
+"""Notifications against the ground truth: precision, recall, delays (sim §5.2).
+
+The orchestration reports every notification a phone shows, attributed to the sender whose key
+matched and to the exposure day (`NotificationEvents`); `NotificationCollector` joins them with
+the ground truth (`GroundTruthCollector`), the reporters and the infections of the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from notifica.sim.contacts import DAY_S
+from notifica.sim.epidemic import DayOutcome
+from notifica.sim.ground_truth import PairDays
+from notifica.sim.metrics import SETTING_LABELS, Collector, GroundTruthCollector, quantiles
+
+__all__ = ["NotificationCollector", "NotificationEvents"]
+
+Keys = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class NotificationEvents:
+    """Notifications shown, attributed: `receiver`'s phone matched `sender`'s key of
+    `exposure_day` (simulated day of the TEK) and notified at `notified_s` (simulation seconds)."""
+
+    receiver: npt.NDArray[np.int32]
+    sender: npt.NDArray[np.int32]
+    exposure_day: npt.NDArray[np.int32]
+    notified_s: npt.NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        n = len(self.receiver)
+        if not all(len(getattr(self, c)) == n for c in ("sender", "exposure_day", "notified_s")):
+            raise ValueError("NotificationEvents columns must have the same length")
+
+    def __len__(self) -> int:
+        return len(self.receiver)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        receiver: npt.ArrayLike,
+        sender: npt.ArrayLike,
+        exposure_day: npt.ArrayLike,
+        notified_s: npt.ArrayLike,
+    ) -> NotificationEvents:
+        return cls(
+            np.asarray(receiver, dtype=np.int32),
+            np.asarray(sender, dtype=np.int32),
+            np.asarray(exposure_day, dtype=np.int32),
+            np.asarray(notified_s, dtype=np.float64),
+        )
+
+
+class NotificationCollector(Collector):
+    """Precision and recall of notifications against the ground truth (sim §5.2).
+
+    Unit: a directed pair-day (sender's key of one day → receiver). A notification is a true
+    positive when the pair had a risky contact that day. The recall counts risky adopter
+    pair-days the system could have caught: the sender reported, the day was within the keys it
+    uploaded (14 days before the result, from symptom onset − 2 days, Immuni's filter) and one
+    publish period plus one detection period fit before the end of the run.
+    """
+
+    name = "notifications"
+
+    def __init__(self, ground_truth: GroundTruthCollector) -> None:
+        super().__init__()
+        self._truth = ground_truth
+
+    def _start(self) -> None:
+        self._events: list[NotificationEvents] = []
+        self._reporters: list[_Reporters] = []
+        n = self.context.population.size
+        self._infector = np.full(n, -1, dtype=np.int32)
+
+    def _day(self, outcome: DayOutcome) -> None:
+        r = outcome.reporters
+        self._reporters.append(_Reporters(r.person, r.result_s, r.onset_s))
+        self._infector[outcome.infections.infectee] = outcome.infections.infector
+
+    def record(self, events: NotificationEvents) -> None:
+        """Add notifications (any time after `initialize`, before `finalize`)."""
+        self._require_running("record")
+        self._events.append(events)
+
+    def _summary(self) -> dict[str, Any]:
+        n = self.context.population.size
+        events = _first_notifications(_concat_events(self._events), n)
+        reporters = _Reporters.of(self._reporters)
+        truth = _TruthTable.of(self._truth.adopter_pair_days, n)
+        risky, setting = truth.look_up(
+            _pair_key(events.exposure_day, events.sender, events.receiver, n)
+        )
+        eligible_key, eligible_setting = self._eligible(truth, reporters, n)
+        notified = np.isin(
+            eligible_key, _directed_key(events.exposure_day, events.sender, events.receiver, n)
+        )
+        report_at = np.full(n, np.nan)
+        report_at[reporters.person] = reporters.result_s
+        delay_h = (events.notified_s - report_at[events.sender]) / 3600
+        pairs = np.unique(events.sender.astype(np.int64) * n + events.receiver)
+        infected_by_sender = self._infector[pairs % n] == pairs // n
+        return {
+            "notifications": len(events),
+            "true_positives": int(risky.sum()),
+            "by_setting": _setting_counts(setting, risky, eligible_setting, notified),
+            "eligible": len(eligible_key),
+            "eligible_notified": int(notified.sum()),
+            "reporters": len(reporters.person),
+            "notified_people": len(np.unique(events.receiver)),
+            "notified_pairs": len(pairs),
+            "notified_pairs_infected_by_sender": int(infected_by_sender.sum()),
+            "delay_hours": delay_h[~np.isnan(delay_h)].tolist(),
+        }
+
+    def _eligible(
+        self, truth: _TruthTable, reporters: _Reporters, n: int
+    ) -> tuple[Keys, npt.NDArray[np.int8]]:
+        """Directed risky pair-days whose sender's keys the receiver could have matched."""
+        scenario = self.context.scenario
+        latest = (
+            self.context.end_s - scenario.app.publish_period_s - scenario.app.detection_period_s
+        )
+        ok = reporters.result_s <= latest
+        person, result_s, onset_s = (
+            reporters.person[ok],
+            reporters.result_s[ok],
+            reporters.onset_s[ok],
+        )
+        first_day = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        last_day = np.full(n, -1, dtype=np.int64)
+        result_day = np.floor(result_s / DAY_S).astype(np.int64)
+        start_s = np.where(np.isnan(onset_s), result_s, onset_s)
+        first_day[person] = np.maximum(
+            np.floor(start_s / DAY_S).astype(np.int64) - 2, result_day - 14
+        )
+        last_day[person] = result_day
+        risky_key, setting = truth.key[truth.risky], truth.setting[truth.risky]
+        day, a, b = risky_key // (n * n), (risky_key // n) % n, risky_key % n
+        keys, settings = [], []
+        for sender, receiver in ((a, b), (b, a)):
+            can = (first_day[sender] <= day) & (day <= last_day[sender])
+            keys.append(_directed_key(day[can], sender[can], receiver[can], n))
+            settings.append(setting[can])
+        return np.concatenate(keys), np.concatenate(settings)
+
+    @classmethod
+    def combine(cls, summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        total = sum(s["notifications"] for s in summaries)
+        tp = sum(s["true_positives"] for s in summaries)
+        eligible = sum(s["eligible"] for s in summaries)
+        caught = sum(s["eligible_notified"] for s in summaries)
+        reporters = sum(s["reporters"] for s in summaries)
+        pairs = sum(s["notified_pairs"] for s in summaries)
+        delays = np.array([d for s in summaries for d in s["delay_hours"]])
+        by_setting: dict[str, dict[str, float | None]] = {}
+        for label in (*SETTING_LABELS, "none"):
+            cells = [s["by_setting"].get(label, {}) for s in summaries]
+            n_notified = sum(c.get("notified", 0) for c in cells)
+            n_tp = sum(c.get("true_positives", 0) for c in cells)
+            n_eligible = sum(c.get("eligible", 0) for c in cells)
+            n_caught = sum(c.get("eligible_notified", 0) for c in cells)
+            by_setting[label] = {
+                "notifications": n_notified,
+                "precision": n_tp / n_notified if n_notified else None,
+                "recall": n_caught / n_eligible if n_eligible else None,
+            }
+        return {
+            "notifications": total,
+            "precision": tp / total if total else None,
+            "recall": caught / eligible if eligible else None,
+            "by_setting": by_setting,
+            "reporters": reporters,
+            "notified_per_reporter": pairs / reporters if reporters else None,
+            "notified_people": sum(s["notified_people"] for s in summaries),
+            "infected_by_sender_share": (
+                sum(s["notified_pairs_infected_by_sender"] for s in summaries) / pairs
+                if pairs
+                else None
+            ),
+            "delay_result_to_notification_hours": quantiles(delays),
+        }
+
+
+def _pair_key(day: npt.ArrayLike, x: npt.ArrayLike, y: npt.ArrayLike, n: int) -> Keys:
+    """Key of an unordered pair-day (as in the ground truth)."""
+    low = np.minimum(x, y).astype(np.int64)
+    high = np.maximum(x, y).astype(np.int64)
+    return (np.asarray(day, dtype=np.int64) * n + low) * n + high
+
+
+def _directed_key(
+    day: npt.ArrayLike, sender: npt.ArrayLike, receiver: npt.ArrayLike, n: int
+) -> Keys:
+    """Key of a directed pair-day (sender's key → receiver)."""
+    return (
+        np.asarray(day, dtype=np.int64) * n + np.asarray(sender, dtype=np.int64)
+    ) * n + np.asarray(receiver, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Reporters:
+    person: npt.NDArray[np.int32]
+    result_s: npt.NDArray[np.float64]
+    onset_s: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, parts: list[_Reporters]) -> _Reporters:
+        if not parts:
+            return cls(np.zeros(0, np.int32), np.zeros(0), np.zeros(0))
+        return cls(
+            *(
+                np.concatenate([getattr(p, c) for p in parts])
+                for c in ("person", "result_s", "onset_s")
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _TruthTable:
+    """Adopter pair-days sorted by `_pair_key`."""
+
+    key: Keys
+    setting: npt.NDArray[np.int8]
+    risky: npt.NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, days: list[PairDays], n: int) -> _TruthTable:
+        if not days:
+            return cls(np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros(0, bool))
+        key = np.concatenate([_pair_key(np.full(len(d), d.day), d.a, d.b, n) for d in days])
+        order = np.argsort(key, kind="stable")
+        setting = np.concatenate([d.setting for d in days])[order]
+        return cls(key[order], setting, np.concatenate([d.risky for d in days])[order])
+
+    def look_up(self, keys: Keys) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int8]]:
+        """Whether each pair-day was risky, and its setting (-1 if the pair never met)."""
+        if len(self.key) == 0:
+            return np.zeros(len(keys), bool), np.full(len(keys), -1, np.int8)
+        at = np.minimum(np.searchsorted(self.key, keys), len(self.key) - 1)
+        met = self.key[at] == keys
+        return met & self.risky[at], np.where(met, self.setting[at], -1).astype(np.int8)
+
+
+def _first_notifications(events: NotificationEvents, n: int) -> NotificationEvents:
+    """One event per (receiver, sender, exposure day): the earliest."""
+    key = _directed_key(events.exposure_day, events.sender, events.receiver, n)
+    order = np.lexsort((events.notified_s, key))
+    first = order[np.r_[True, key[order][1:] != key[order][:-1]]] if len(order) else order
+    return NotificationEvents(
+        events.receiver[first],
+        events.sender[first],
+        events.exposure_day[first],
+        events.notified_s[first],
+    )
+
+
+def _concat_events(events: list[NotificationEvents]) -> NotificationEvents:
+    if not events:
+        return NotificationEvents.build(receiver=[], sender=[], exposure_day=[], notified_s=[])
+    columns = ("receiver", "sender", "exposure_day", "notified_s")
+    return NotificationEvents(*(np.concatenate([getattr(e, c) for e in events]) for c in columns))
+
+
+def _setting_counts(
+    setting: npt.NDArray[np.int8],
+    risky: npt.NDArray[np.bool_],
+    eligible_setting: npt.NDArray[np.int8],
+    notified: npt.NDArray[np.bool_],
+) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for code, label in [*enumerate(SETTING_LABELS), (-1, "none")]:
+        mine, theirs = setting == code, eligible_setting == code
+        out[label] = {
+            "notified": int(mine.sum()),
+            "true_positives": int((mine & risky).sum()),
+            "eligible": int(theirs.sum()),
+            "eligible_notified": int((theirs & notified).sum()),
+        }
+    return out
