@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import httpx
 import numpy.typing as npt
@@ -40,25 +40,25 @@ from notifica.phone._analytics import (
 from notifica.phone._detect_run import DetectionContext, detect_once
 from notifica.phone._detection import DetectionCache
 from notifica.phone._http import Endpoints, ImmuniHttp
+from notifica.phone._jobs import expire_alert, next_due, remind
 from notifica.phone._model import CovidStatus, Permissions, PhoneState
 from notifica.phone._reporting import (
     otp_retry_after_s,
 )
 from notifica.phone._settings import AppSettings
 from notifica.phone._sightings import SightingColumns, calibrate_rssi
-from notifica.phone._state import JOBS, Event, Job, next_status, next_upload_step
+from notifica.phone._state import JOBS, Event, Job, next_upload_step
 from notifica.phone._status import (
-    RISK_NOTIFICATION_TEXT,
     DetectionReport,
     PhoneStatus,
     TickReport,
+    build_status,
 )
 from notifica.phone._store import PhoneStore
 from notifica.phone._traffic import (
     DummyAction,
     cancel_dummy_sequence,
     next_dummy_action,
-    next_dummy_due,
 )
 from notifica.phone.calibration import DeviceCalibration
 from notifica.phone.errors import (
@@ -351,7 +351,7 @@ class Phone:
             detection = await self.detect()
         if Job.DUMMY_TRAFFIC in jobs:
             dummies = await self._dummy_traffic(now_s)
-        self._next_due = self._next_due_after(now_s)
+        self._next_due = next_due(self._state, now_s)
         if not (new_key or purged or reminded or expired or dummies or detection):
             return _IDLE
         return TickReport(
@@ -381,28 +381,17 @@ class Phone:
         return removed
 
     def _expire_alert(self, now: datetime) -> bool:
-        state = self._state
-        last = state.last_contact_date
-        if state.status is not CovidStatus.RISK or last is None:
+        state = self._state.copy()
+        if not expire_alert(state, now):
             return False
-        if now.date() < last + timedelta(days=KEEP_DAYS):
-            return False
-        copy = state.copy()
-        copy.status = next_status(copy.status, Event.ALERT_EXPIRED)
-        copy.last_contact_date = None
-        copy.alert_acknowledged, copy.next_reminder_unix_s = True, None
-        self._commit(copy)
+        self._commit(state)
         return True
 
     def _remind(self, now_s: float) -> bool:
-        state = self._state
-        due = state.next_reminder_unix_s
-        if state.alert_acknowledged or due is None or now_s < due:
+        state = self._state.copy()
+        if not remind(state, now_s, self._settings):
             return False
-        copy = state.copy()
-        copy.notifications_shown += 1
-        copy.next_reminder_unix_s = now_s + self._settings.risk_reminder_notification_period
-        self._commit(copy)
+        self._commit(state)
         return True
 
     async def _dummy_traffic(self, now_s: float) -> int:
@@ -412,19 +401,6 @@ class Phone:
             await _ingestion.send_dummy(self._http, action, state, now_s, self._settings, self._rng)
         self._commit(state)
         return int(action is not DummyAction.NOTHING)
-
-    def _next_due_after(self, now_s: float) -> float:
-        state = self._state
-        candidates = [(now_s // DAY_S + 1) * DAY_S]  # next UTC midnight: keys and purge
-        jobs = JOBS[state.status]
-        if Job.DETECT in jobs and state.permissions.exposure_notifications:
-            candidates.append(state.next_detection_unix_s or now_s)
-        if Job.REMIND in jobs and not state.alert_acknowledged and state.next_reminder_unix_s:
-            candidates.append(state.next_reminder_unix_s)
-        if Job.DUMMY_TRAFFIC in jobs:
-            due = next_dummy_due(state)
-            candidates.append(now_s if due is None else due)
-        return min(candidates)
 
     # -- reporting positive (immuni-api.md §4.3) ----------------------------------------------
 
@@ -502,35 +478,12 @@ class Phone:
         return self._settings
 
     def status(self) -> PhoneStatus:
-        state = self._state
-        now_s = self._clock.now().timestamp()
-
-        def at(unix_s: float | None) -> datetime | None:
-            return None if unix_s is None else datetime.fromtimestamp(unix_s, UTC)
-
-        reasons = self._inactive_reasons()
-        notification = None
-        if state.status is CovidStatus.RISK and not state.alert_acknowledged:
-            notification = RISK_NOTIFICATION_TEXT
-        return PhoneStatus(
-            onboarded=state.onboarded,
-            province=state.province,
-            service_active=not reasons,
-            inactive_reasons=reasons,
-            covid_status=state.status.value,
-            last_contact_date=state.last_contact_date,
-            notification=notification,
-            notifications_shown=state.notifications_shown,
-            upload_step=state.upload_step.value,
-            otp=format_otp(state.otp) if state.otp else None,
-            otp_retry_after_s=otp_retry_after_s(state.otp_failures_unix_s, now_s),
-            last_detection_at=at(state.last_detection_unix_s),
-            next_detection_at=at(state.next_detection_unix_s),
-            last_processed_index=state.last_processed_index,
-            detection_problems=tuple(state.detection_problems),
-            keys_stored=len(state.teks),
+        """What the user sees now (and `notifica phone status` prints)."""
+        return build_status(
+            self._state,
+            inactive_reasons=self._inactive_reasons(),
             sightings_stored=self._store.sighting_count(),
-            malformed_advertisements=state.malformed_advertisements,
+            now_s=self._clock.now().timestamp(),
         )
 
     def close(self) -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-__all__ = ["DetectionReport", "PhoneStatus", "TickReport"]
+from notifica.phone._model import CovidStatus, PhoneState
+from notifica.phone._reporting import otp_retry_after_s
+from notifica.protocol import format_otp
+
+__all__ = ["DetectionReport", "PhoneStatus", "TickReport", "build_status"]
 
 RISK_NOTIFICATION_TEXT = "Someone you've had close contact with has tested positive."
 """The explanation shown with the alert (immuni-api.md §9.3 step 2, Immuni's English text)."""
@@ -108,3 +112,40 @@ class PhoneStatus:
             "sightings_stored": self.sightings_stored,
             "malformed_advertisements": self.malformed_advertisements,
         }
+
+
+def build_status(
+    state: PhoneState,
+    *,
+    inactive_reasons: tuple[str, ...],
+    sightings_stored: int,
+    now_s: float,
+) -> PhoneStatus:
+    """The snapshot of `state` at `now_s`."""
+
+    def at(unix_s: float | None) -> datetime | None:
+        return None if unix_s is None else datetime.fromtimestamp(unix_s, UTC)
+
+    notification = None
+    if state.status is CovidStatus.RISK and not state.alert_acknowledged:
+        notification = RISK_NOTIFICATION_TEXT
+    return PhoneStatus(
+        onboarded=state.onboarded,
+        province=state.province,
+        service_active=not inactive_reasons,
+        inactive_reasons=inactive_reasons,
+        covid_status=state.status.value,
+        last_contact_date=state.last_contact_date,
+        notification=notification,
+        notifications_shown=state.notifications_shown,
+        upload_step=state.upload_step.value,
+        otp=format_otp(state.otp) if state.otp else None,
+        otp_retry_after_s=otp_retry_after_s(state.otp_failures_unix_s, now_s),
+        last_detection_at=at(state.last_detection_unix_s),
+        next_detection_at=at(state.next_detection_unix_s),
+        last_processed_index=state.last_processed_index,
+        detection_problems=tuple(state.detection_problems),
+        keys_stored=len(state.teks),
+        sightings_stored=sightings_stored,
+        malformed_advertisements=state.malformed_advertisements,
+    )
