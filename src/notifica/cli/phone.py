@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -326,14 +325,15 @@ def report_positive(
                     f"Read this code to the health operator: [bold]{d['otp']}[/bold]"
                 ),
             )
-            deadline = time.monotonic() + timeout
+            clock = SystemClock()
+            deadline = clock.monotonic() + timeout
             while True:
                 try:
                     await phone.verify_otp()
                     break
                 except (UnauthorizedOtp, OtpBackoff):
                     wait = phone.otp_retry_after_s()
-                    if time.monotonic() + wait > deadline:
+                    if clock.monotonic() + wait > deadline:
                         phone.cancel_report()
                         fail(f"the OTP {otp} was not authorised within {timeout:g} s")
                     await asyncio.sleep(wait)
