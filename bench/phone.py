@@ -123,6 +123,67 @@ def make_phone(store: SqliteStore, transport: httpx.MockTransport, cache: Detect
     return phone
 
 
+def idle_population(count: int = 1_000) -> tuple[float, float, float]:
+    """Per-phone memory and the cost of a tick when nothing is due, for `count` phones."""
+    import tracemalloc
+
+    from notifica.phone import MemoryStore
+
+    clock = SimClock(START)
+    transport = handler_for(
+        {
+            1: write_export_zip(
+                TemporaryExposureKeyExport(start_timestamp=0, end_timestamp=1, region="222"),
+                [SIGNER],
+            )
+        }
+    )
+    client = httpx.AsyncClient(transport=transport)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    phones = []
+    for seed in range(count):
+        phone = Phone(
+            clock=clock,
+            store=MemoryStore(),
+            device=DEVICE,
+            http=client,
+            endpoints=Endpoints.single("https://b.test"),
+            public_keys=PUBLIC_KEYS,
+            rng=random.Random(seed),
+        )
+        phone.onboard(
+            age_confirmed=True,
+            province="RM",
+            permissions=Permissions(exposure_notifications=True, bluetooth=True),
+        )
+        phone.current_advertisement()
+        phones.append(phone)
+    per_phone = (tracemalloc.get_traced_memory()[0] - before) / count
+    tracemalloc.stop()
+
+    async def tick_all() -> None:
+        for phone in phones:
+            await phone.tick()
+
+    asyncio.run(tick_all())  # first ticks: detections and schedules drawn
+    clock.advance(1)
+    started = time.perf_counter()
+    rounds = 20
+    for _ in range(rounds):
+        asyncio.run(tick_all())
+    idle_s = (time.perf_counter() - started) / (rounds * count)
+    started = time.perf_counter()
+
+    async def nothing() -> None:
+        for _ in phones:
+            await asyncio.sleep(0)
+
+    asyncio.run(nothing())
+    floor_s = (time.perf_counter() - started) / count
+    return per_phone, idle_s, floor_s
+
+
 def main() -> None:
     batches = make_batches(random.Random(1))
     with tempfile.TemporaryDirectory() as folder:
@@ -163,6 +224,12 @@ def main() -> None:
         f"{'detect(), shared cache (2nd phone)':40s} {shared_s:8.3f} s   {shared_s / floor_s:5.2f}×"
     )
     print(f"{'  of which: load 50k sightings':40s} {load_s:8.3f} s")
+    per_phone, idle_s, floor_s = idle_population()
+    print(f"{'memory per onboarded phone (in memory)':40s} {per_phone / 1024:8.1f} KiB")
+    print(
+        f"{'idle tick() per phone':40s} {idle_s * 1e6:8.2f} µs   "
+        f"{idle_s / floor_s:5.2f}× one asyncio.sleep(0) ({floor_s * 1e6:.2f} µs)"
+    )
 
 
 if __name__ == "__main__":
