@@ -514,3 +514,20 @@ def test_the_same_otp_cannot_upload_twice(backend: ScriptedBackend, clock: SimCl
         run(phone.upload_keys())
     assert phone.status().upload_step == "otp-shown"
     assert phone.status().covid_status == "neutral"
+
+
+def test_a_replayed_identifier_counts_only_20_minutes(
+    backend: ScriptedBackend, clock: SimClock
+) -> None:
+    a = make_phone(backend, clock, seed=1)
+    b = make_phone(backend, clock, seed=2)
+    captured = a.current_advertisement()
+    for _ in range(30):  # the same advertisement heard for two hours: a replay
+        b.on_advertisement(captured, -30 - 55)
+        clock.advance(240)
+    clock.advance(timedelta(days=1))
+    a.current_advertisement()
+    backend.batches[1] = signed_batch(published_keys(a))
+    report = run(b.detect())
+    assert report.matched_sightings == 30
+    assert report.dropped_sightings == 24  # kept: 0, 4, ..., 20 minutes after the first

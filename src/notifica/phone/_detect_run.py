@@ -175,6 +175,7 @@ async def detect_once(
             batches_failed=tuple(failed),
             matched_keys=len(outcome.exposures),
             matched_sightings=outcome.matched_sightings,
+            dropped_sightings=outcome.dropped_sightings,
             is_at_risk=assessment.is_at_risk,
             notified=notified,
             last_contact_date=assessment.last_contact_date,

@@ -12,9 +12,11 @@ The steps (immuni-api.md §3.5, §9.2–§9.3; protocol.md §6.3, §10, §11):
    derives each published batch once. A batch that is malformed, unsigned, signed by an
    unknown key or wrongly signed is never trusted: it is reported and retried next period.
 3. Matching (`notifica.matching`) against the phone's sightings of the last 14 days.
-4. Each matched sighting's AEM is decrypted with the key's AEMK; a TX power outside
-   −50..+20 dBm drops the sighting (INT ``matchingTxPowerLower/UpperBound``, protocol.md
-   §6.3); attenuation = TX power − calibrated RSSI, at least 0 (INT, protocol.md §10.1).
+4. Sightings of one RPI more than 20 minutes after its first are dropped (the replay guard,
+   protocol.md §11 step 3). Each remaining sighting's AEM is decrypted with the key's AEMK;
+   a TX power outside −50..+20 dBm drops the sighting (INT
+   ``matchingTxPowerLower/UpperBound``, protocol.md §6.3); attenuation = TX power − calibrated
+   RSSI, at least 0 (INT, protocol.md §10.1).
 5. The configured `RiskRule` (Immuni's v1 rule by default) assesses the key exposures.
 """
 
@@ -64,6 +66,10 @@ TX_POWER_MIN_DBM, TX_POWER_MAX_DBM = -50, 20
 """Matches whose metadata TX power lies outside this range are dropped (protocol.md §6.3)."""
 
 MAX_ATTENUATION_DB = 255
+
+REPLAY_WINDOW_S = 2 * 600
+"""Sightings of one RPI more than 2 × 10 min after its first sighting are dropped: an RPI heard
+that long is being replayed (protocol.md §11 step 3, INT ``getValidSightingsForRpi``)."""
 
 PublicKeys = Mapping[tuple[str, str], bytes]
 
@@ -183,20 +189,26 @@ def key_exposures(
     exposures: list[KeyExposure] = []
     matched = dropped = 0
     for batch in batches:
-        by_key: dict[int, list[int]] = {}
+        by_key: dict[int, dict[int, list[int]]] = {}
         for match in backend.match(batch.derived, observations):
-            by_key.setdefault(match.key_index, []).append(match.observation_index)
-        for key_index, rows in by_key.items():
+            by_key.setdefault(match.key_index, {}).setdefault(match.interval, []).append(
+                match.observation_index
+            )
+        for key_index, by_rpi in by_key.items():
             key = _key_at(batch, key_index)
             aemk = derive_aemk(key.key_data)
             kept: list[Sighting] = []
-            for row in rows:
-                matched += 1
-                sighting = _sighting(sightings, row, aemk)
-                if sighting is None:
-                    dropped += 1
-                else:
-                    kept.append(sighting)
+            for rows in by_rpi.values():
+                matched += len(rows)
+                first = int(min(sightings.unix_s[row] for row in rows))
+                for row in rows:
+                    sighting = None
+                    if sightings.unix_s[row] <= first + REPLAY_WINDOW_S:
+                        sighting = _sighting(sightings, row, aemk)
+                    if sighting is None:
+                        dropped += 1
+                    else:
+                        kept.append(sighting)
             if kept:
                 exposures.append(KeyExposure(key=key, sightings=kept))
     return MatchOutcome(

@@ -28,6 +28,7 @@ class DetectionReport:
     batches_failed: tuple[int, ...] = ()
     matched_keys: int = 0
     matched_sightings: int = 0
+    dropped_sightings: int = 0
     is_at_risk: bool = False
     notified: bool = False
     last_contact_date: date | None = None
@@ -44,6 +45,7 @@ class DetectionReport:
             "batches_failed": list(self.batches_failed),
             "matched_keys": self.matched_keys,
             "matched_sightings": self.matched_sightings,
+            "dropped_sightings": self.dropped_sightings,
             "is_at_risk": self.is_at_risk,
             "notified": self.notified,
             "last_contact_date": _iso(self.last_contact_date),
