@@ -531,3 +531,11 @@ def test_a_replayed_identifier_counts_only_20_minutes(
     report = run(b.detect())
     assert report.matched_sightings == 30
     assert report.dropped_sightings == 24  # kept: 0, 4, ..., 20 minutes after the first
+
+
+def test_detection_names_the_matched_keys(backend: ScriptedBackend, clock: SimClock) -> None:
+    a, b, _, _ = _contact_scenario(backend, clock)
+    report = run(b.detect())
+    keys = {k.key_data for k in a.temporary_exposure_keys()}
+    assert len(report.matched_key_data) == 1
+    assert set(report.matched_key_data) <= keys

@@ -174,6 +174,7 @@ async def detect_once(
             batches_processed=tuple(processed),
             batches_failed=tuple(failed),
             matched_keys=len(outcome.exposures),
+            matched_key_data=tuple(e.key.key_data for e in outcome.exposures),
             matched_sightings=outcome.matched_sightings,
             dropped_sightings=outcome.dropped_sightings,
             is_at_risk=assessment.is_at_risk,

@@ -33,6 +33,7 @@ from notifica.phone._advertising import (
     current_key,
     day_identifiers,
     keep_recent_keys,
+    tek_from_record,
 )
 from notifica.phone._analytics import (
     AttestationProvider,
@@ -70,6 +71,7 @@ from notifica.protocol import (
     BluetoothMetadata,
     MalformedAdvertisement,
     RiskRule,
+    TemporaryExposureKey,
     build_advertisement,
     format_otp,
     generate_otp,
@@ -235,6 +237,10 @@ class Phone:
     def current_advertisement(self) -> bytes:
         """The 31-byte Bluetooth payload broadcast now (protocol.md §8.1)."""
         return build_advertisement(*self.current_identifiers())
+
+    def temporary_exposure_keys(self) -> tuple[TemporaryExposureKey, ...]:
+        """The keys of the last 14 days, oldest first (what an upload would release)."""
+        return tuple(tek_from_record(r) for r in sorted(self._state.teks, key=lambda r: r[1]))
 
     def day_identifiers(self) -> DayIdentifiers:
         """All (RPI, AEM) pairs of today's key in one call (for simulators)."""

@@ -27,6 +27,8 @@ class DetectionReport:
     batches_processed: tuple[int, ...] = ()
     batches_failed: tuple[int, ...] = ()
     matched_keys: int = 0
+    matched_key_data: tuple[bytes, ...] = ()
+    """The 16-byte key data of each matched key (for a simulator's ground truth; never stored)."""
     matched_sightings: int = 0
     dropped_sightings: int = 0
     is_at_risk: bool = False
