@@ -89,6 +89,15 @@ MINIMUM_AGE = 14
 _IDLE = TickReport()
 
 
+def _dummy_schedule(state: PhoneState) -> tuple[float | None, float | None, float | None, int]:
+    return (
+        state.dummy_window_start_unix_s,
+        state.dummy_window_end_unix_s,
+        state.dummy_next_request_unix_s,
+        state.dummy_requests_in_sequence,
+    )
+
+
 class Phone:
     """One phone; see the module docstring for its rules and `notifica.phone` for the API."""
 
@@ -402,10 +411,12 @@ class Phone:
 
     async def _dummy_traffic(self, now_s: float) -> int:
         state = self._state.copy()
+        before = _dummy_schedule(state)
         action = next_dummy_action(state, now_s, self._settings, self._rng)
         if action is not DummyAction.NOTHING:
             await _ingestion.send_dummy(self._http, action, state, now_s, self._settings, self._rng)
-        self._commit(state)
+        if action is not DummyAction.NOTHING or _dummy_schedule(state) != before:
+            self._commit(state)
         return int(action is not DummyAction.NOTHING)
 
     # -- reporting positive (immuni-api.md §4.3) ----------------------------------------------
