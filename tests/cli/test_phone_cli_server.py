@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from notifica.server.signing import signature_info
 from typer.testing import CliRunner
 
 from notifica.cli import app
 from notifica.phone import ScryptKeyProvider, SqliteStore
 from notifica.protocol import EcdsaSigner, generate_signing_key_pem
 from notifica.server import Backend, NoSleep, Settings, create_app
+from notifica.server.signing import signature_info
 
 PASSPHRASE = "a long test passphrase"
 ENV = {"NOTIFICA_PHONE_PASSPHRASE": PASSPHRASE}
