@@ -23,7 +23,6 @@ from fastapi import FastAPI
 from notifica.clock import SimClock
 from notifica.portal import Portal, PortalSettings, mount_portal, upgrade_portal
 from notifica.server import Backend, NoSleep, Settings, create_app
-from tests.portal._browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, require_browser, watch_errors
 from tests.portal._support import ADMIN, ADMIN_PASSWORD, START, add_operator, light_settings
 from tests.server import conftest as server_fixtures
 
@@ -138,24 +137,3 @@ async def client(site: Site) -> AsyncIterator[httpx.AsyncClient]:
         transport=transport, base_url="http://portal.test", headers={"Accept-Language": "en"}
     ) as client:
         yield client
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the session (skips, or fails in CI, when missing)."""
-    sync_api = require_browser()
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A fresh English browser context; fails the test on any script or resource error."""
-    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
-    page = context.new_page()
-    errors = watch_errors(page)
-    yield page
-    context.close()
-    assert errors == [], errors

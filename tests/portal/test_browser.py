@@ -3,7 +3,8 @@
 The operator's journey (sign in, the live check, authorise, the countdown) ending with a
 plain HTTP client acting as the phone; the same without JavaScript; redirects and CSRF; the
 keyboard; and the live check compared with the server's on hundreds of inputs. One browser
-for the test session (``browser`` in conftest, one xdist worker: the ``browser`` group).
+for them all, in this module (one xdist worker: the ``browser`` group); screenshots of
+the main pages go to ``docs/screenshots/`` for the README.
 Without Chromium the tests skip with a message, unless ``NOTIFICA_REQUIRE_BROWSER=1``.
 """
 
@@ -20,7 +21,17 @@ import pytest
 from notifica.portal._codes import code_rules, diagnose_code, feedback
 from notifica.portal._i18n import catalog
 from notifica.protocol import OTP_ALPHABET, otp_check_character
-from tests.portal._browser import VIEWPORT, Served, serve_portal, shot, sign_in
+from tests.portal._browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    Served,
+    require_browser,
+    serve_portal,
+    shot,
+    sign_in,
+    watch_errors,
+)
 from tests.portal._support import OPERATOR, OPERATOR_PASSWORD
 from tests.server._support import ingestion_headers, padded, upload_body
 
@@ -32,8 +43,39 @@ ONSET = "2020-06-12"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The server the journeys use (they authorise codes and sign in)."""
     with serve_portal(tmp_path_factory.mktemp("browser-site")) as served:
         yield served
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A second server with the same seeded history that only the screenshots of the
+    administrators' pages use, so the images are the same whatever ran before."""
+    with serve_portal(tmp_path_factory.mktemp("screenshot-site")) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for all the browser tests (they are all in this module: the
+    sync API keeps an event loop running on this thread while it is open)."""
+    sync_api = require_browser()
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh English browser context; fails the test on any script or resource error."""
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+    page = context.new_page()
+    errors = watch_errors(page)
+    yield page
+    context.close()
+    assert errors == [], errors
 
 
 def test_operator_authorises_a_code_and_the_phone_uploads(served: Served, page: Any) -> None:
@@ -208,3 +250,25 @@ def test_live_check_mirrors_the_server(served: Served, page: Any) -> None:
         expected = diagnose_code(text)
         assert diagnosis == json.loads(json.dumps(expected.as_dict())), text
         assert lines == feedback(expected, en, live=True), text
+
+
+def test_admin_and_territories_pages(pristine: Served, page: Any) -> None:
+    """Screenshots from the pristine server: nothing another test did today shows."""
+    served = pristine
+    sign_in(page, served.base)
+    page.goto(f"{served.base}/portal/admin/operators")
+    page.fill("#new-email", "l.bianchi@asl.example")
+    page.click("form.form-row button[type=submit]")
+    assert "Temporary password:" in page.inner_text(".notice-success")
+    page.locator(".secret").evaluate("el => el.textContent = 'k7mq-x3vd-hf9a-2nrt'")  # stable image
+    shot(page, "operators")
+    page.goto(f"{served.base}/portal/admin/counts")
+    assert page.locator("svg.chart rect.series-codes").count() == 14
+    shot(page, "counts")
+    page.goto(f"{served.base}/portal/territories")
+    assert page.locator("tr.rising").count() == 4
+    shot(page, "territories")
+    page.goto(f"{served.base}/portal/language/it?next=/portal/territories")
+    assert page.locator("h1").inner_text() == "Territori"
+    page.goto(f"{served.base}/portal/admin/audit")
+    assert page.locator("table.data tbody tr").count() >= 3
