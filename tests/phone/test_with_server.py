@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 from cryptography import x509
-from notifica.server.signing import signature_info
 
 from notifica.clock import SimClock
 from notifica.phone import (
@@ -31,6 +30,7 @@ from notifica.phone import (
 )
 from notifica.protocol import EcdsaSigner, generate_signing_key_pem
 from notifica.server import Backend, JwsAttestationVerifier, NoSleep, Settings, create_app
+from notifica.server.signing import signature_info
 
 from .support import ALL_PERMISSIONS, DEVICE, START, exchange
 
