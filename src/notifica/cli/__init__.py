@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from notifica import __version__
-from notifica.cli import keys, matching, otp, phone, server, sim
+from notifica.cli import keys, matching, otp, phone, portal, server, sim
 
 app = typer.Typer(
     name="notifica",
@@ -23,6 +23,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(matching.app, name="matching")
 app.add_typer(otp.app, name="otp")
 app.add_typer(phone.app, name="phone")
+app.add_typer(portal.app, name="portal")
 app.add_typer(sim.app, name="sim")
 server.register(app)
 

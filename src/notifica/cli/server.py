@@ -17,6 +17,7 @@ import typer
 from pydantic import ValidationError
 
 from notifica.cli._output import console, emit, fail, user_errors
+from notifica.cli._serving import APP_FACTORY, prepare_portal
 from notifica.server import Backend, Settings
 from notifica.server._serve import CONFIG_ENV
 
@@ -87,9 +88,14 @@ def serve(
         backend.upgrade()  # once, before the workers start
         backend.signer()  # loads, or creates in embedded mode, the signing key once
         backend.repository.close()
+        try:
+            prepare_portal(settings)  # the portal's tables, once (docs: README "The portal")
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            fail(f"setting portal_{'.'.join(map(str, first['loc']))}: {first['msg']}")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     uvicorn.run(
-        "notifica.server._serve:app_from_environment",
+        APP_FACTORY,
         factory=True,
         host=host,
         port=port,

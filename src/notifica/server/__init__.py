@@ -8,6 +8,8 @@ Public API (everything else is private to the package):
   simulator: `Backend.authorise_otp`, `daily_counts`, `notifications_by_province`,
   `publish`, `retention`, ``jobs.run_due()``, ``his.add_client``.
 * Jobs as plain functions: `publish`, `retention` (and their reports), `ServerJobs`.
+* `serving_app(settings, *, extensions=())`: what ``notifica serve`` runs; each
+  `AppExtension` gets the app and its backend first (the portal mounts itself there).
 * Seams with their implementations: `Sleeper` (`AsyncioSleeper`, `NoSleep`,
   `RecordingSleeper`), `RateLimiter` (`MemoryRateLimiter`, `RedisRateLimiter`),
   `DeviceCheck` (`InMemoryDeviceCheck`), `AttestationVerifier` (`JwsAttestationVerifier`).
@@ -15,6 +17,7 @@ Public API (everything else is private to the package):
 """
 
 from notifica.server._backend import Backend
+from notifica.server._serve import AppExtension, serving_app
 from notifica.server.app import create_app
 from notifica.server.attestation import (
     AttestationVerifier,
@@ -52,6 +55,7 @@ from notifica.server.timing import AsyncioSleeper, NoSleep, RecordingSleeper, Sl
 __all__ = [
     "SERVICES",
     "ApiError",
+    "AppExtension",
     "AsyncioSleeper",
     "AttestationVerifier",
     "Backend",
@@ -91,4 +95,5 @@ __all__ = [
     "load_signer",
     "publish",
     "retention",
+    "serving_app",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from notifica.server.app import create_app
 from notifica.server.repository import DatabaseError
 from notifica.server.settings import Settings
 
-__all__ = ["CONFIG_ENV", "JOB_POLL_S", "app_from_environment", "serving_app"]
+__all__ = ["CONFIG_ENV", "JOB_POLL_S", "AppExtension", "app_from_environment", "serving_app"]
 
 CONFIG_ENV = "NOTIFICA_CONFIG"
 """Path of the optional TOML settings file."""
@@ -30,6 +30,10 @@ JOB_POLL_S = 30.0
 """How often the background task asks the schedule whether a job is due."""
 
 _log = logging.getLogger("notifica.server")
+
+AppExtension = Callable[[FastAPI, Backend], object]
+"""Called with the served app and its backend before serving: how layers above the server
+(the portal) mount themselves without the server importing them."""
 
 
 async def _run_jobs(backend: Backend) -> None:
@@ -41,11 +45,19 @@ async def _run_jobs(backend: Backend) -> None:
         await asyncio.sleep(JOB_POLL_S)
 
 
-def serving_app(settings: Settings) -> FastAPI:
+def serving_app(settings: Settings, *, extensions: Sequence[AppExtension] = ()) -> FastAPI:
     """The served app, jobs in the background if configured (``serve`` upgraded the schema
-    and made the signing key once, before starting the workers)."""
+    and made the signing key once, before starting the workers).
+
+    Args:
+        settings: the deployment's settings.
+        extensions: each is called once with the app and its backend (e.g. to mount the
+            portal at ``/portal``).
+    """
     backend = Backend(settings)
     app = create_app(settings, backend=backend)
+    for extend in extensions:
+        extend(app, backend)
     inner = app.router.lifespan_context
 
     @asynccontextmanager
