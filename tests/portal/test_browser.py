@@ -90,25 +90,28 @@ def test_operator_authorises_a_code_and_the_phone_uploads(served: Served, page: 
     # The operator mishears two characters: the page points at them while typing.
     page.click("#code")
     page.keyboard.type("9k2 rya8 uuq")
-    feedback_box = page.locator("#code-check")
-    assert "Positions 5 and 6: are “Y” and “A” swapped?" in feedback_box.inner_text()
-    assert page.locator(".cell-flagged").all_inner_texts() == ["Y", "A"]
+    # expect() waits for the page's script, which a loaded machine may run late.
+    expect = require_browser().expect
+    expect(page.locator("#code-check")).to_contain_text(
+        "Positions 5 and 6: are “Y” and “A” swapped?"
+    )
+    expect(page.locator(".cell-flagged")).to_have_text(["Y", "A"])
     page.fill("#onset", "2020-05-25")
-    assert page.locator("#confirm-old-block").is_visible()  # past 14 days: the warning
+    expect(page.locator("#confirm-old-block")).to_be_visible()  # past 14 days: the warning
     page.locator("#code").focus()
     shot(page, "authorise")
     page.fill("#code", "9K2-RAY8-UUQ")
-    assert page.inner_text("#code-check .code-lines") == "The code looks right."
+    expect(page.locator("#code-check .code-lines")).to_have_text("The code looks right.")
     page.fill("#onset", ONSET)
-    assert not page.locator("#confirm-old-block").is_visible()
+    expect(page.locator("#confirm-old-block")).to_be_hidden()
     page.clock.install()  # the countdown runs on the page's clock, which the test moves
     page.click("form.desk button[type=submit]")
     page.wait_for_url(f"{base}/portal/authorise/done/*")
-    assert "The code is authorised." in page.inner_text("main")
-    assert page.inner_text(".timer") == "2:30"
+    expect(page.locator("main")).to_contain_text("The code is authorised.")
+    expect(page.locator(".timer")).to_have_text("2:30")
     shot(page, "confirmation")
     page.clock.run_for(5_000)
-    assert page.inner_text(".timer") == "2:25"
+    expect(page.locator(".timer")).to_have_text("2:25")
     # The citizen's phone, a plain HTTP client, goes on with the same code.
     with httpx.Client(base_url=base) as phone:
         check = phone.post(
