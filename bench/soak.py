@@ -259,9 +259,7 @@ async def _sample(pid: int, stats: dict[str, Any], stop: asyncio.Event, every: f
 async def generate(options: argparse.Namespace, load: Load, server_pid: int) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     for _ in range(options.connections):
-        connection = Connection("127.0.0.1", load.port)
-        await connection.open()
-        load.pool.put_nowait(connection)
+        load.pool.put_nowait(Connection("127.0.0.1", load.port, load.rng))
     kinds = list(MIX)
     per_arrival = [MIX[k] / (3 if k == REPORT else 1) for k in kinds]
     arrival_rate = options.rate * sum(per_arrival)

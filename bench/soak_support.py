@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import re
 import socket
 import subprocess
@@ -41,6 +42,8 @@ HIS_REGIONS = (
 FIXED_HEADERS = {"User-Agent": "Immuni", "Accept-Language": "en-US;q=1.0",
                  "Accept-Encoding": "identity"}  # fmt: skip
 """What the phone sends on every request (`notifica.phone._http.FIXED_HEADERS`)."""
+SESSION_REQUESTS = 12
+"""A connection serves 1..12 requests (uniform) before it is closed."""
 _LENGTH = re.compile(rb"\r\ncontent-length: *(\d+)", re.I)
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -81,15 +84,20 @@ def padded_request(
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection; one request at a time, reopened after a failure."""
+    """A keep-alive HTTP/1.1 connection, one request at a time, reopened after a failure and
+    after a few requests (a phone's session: settings, index, batches), so that new
+    connections keep arriving and every server worker accepts its share."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, rng: random.Random) -> None:
         self._address = (host, port)
+        self._rng = rng
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._left = 0
 
     async def open(self) -> None:
         self._reader, self._writer = await asyncio.open_connection(*self._address)
+        self._left = self._rng.randint(1, SESSION_REQUESTS)
 
     async def request(self, data: bytes) -> tuple[int, bytes]:
         if self._writer is None or self._reader is None:
@@ -100,7 +108,8 @@ class Connection:
         status = int(head[9:12])
         found = _LENGTH.search(head)
         body = await self._reader.readexactly(int(found.group(1))) if found else b""
-        if b"\r\nconnection: close" in head.lower():
+        self._left -= 1
+        if self._left <= 0 or b"\r\nconnection: close" in head.lower():
             self.close()
         return status, body
 
