@@ -31,13 +31,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import random
 import re
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -178,10 +178,12 @@ class Load:
         authorise = render(
             "POST",
             "/v1/otp",
-            {"Authorization": f"Bearer {self.rng.choice(self.his_keys)}",
-             "Content-Type": "application/json"},
+            {
+                "Authorization": f"Bearer {self.rng.choice(self.his_keys)}",
+                "Content-Type": "application/json",
+            },
             json.dumps({"otp": otp, "symptoms_started_on": onset.isoformat()}).encode(),
-        )  # fmt: skip
+        )
         status, _ = await self.send("otp", authorise, scheduled)
         if status != 204:
             return
@@ -201,13 +203,16 @@ class Load:
         starts = [today - 144 * (13 - i) for i in range(14)]
         fields = {
             "teks": [
-                {"key_data": base64.b64encode(k).decode(), "rolling_start_number": s,
-                 "rolling_period": 144}
+                {
+                    "key_data": base64.b64encode(k).decode(),
+                    "rolling_start_number": s,
+                    "rolling_period": 144,
+                }
                 for k, s in zip(keys, starts, strict=True)
             ],
             "province": self.rng.choice(PROVINCES),
             "exposure_detection_summaries": [],
-        }  # fmt: skip
+        }
         upload = padded_request(
             "/v1/ingestion/upload",
             {**ingestion, "Immuni-Client-Clock": str(int(now.timestamp()))},
@@ -234,8 +239,9 @@ class Load:
         elif kind == "keys batch":
             data = render("GET", f"/v1/keys/{self.rng.randint(*self.batch_range)}")
         else:
-            data = render("GET", f"/v1/settings?platform={self.rng.choice(['ios', 'android'])}"
-                          "&build=1")  # fmt: skip
+            data = render(
+                "GET", f"/v1/settings?platform={self.rng.choice(['ios', 'android'])}&build=1"
+            )
         status, body = await self.send(kind, data, scheduled)
         if kind == "keys index" and status == 200:
             index = json.loads(body)
@@ -250,10 +256,8 @@ async def _sample(pid: int, stats: dict[str, Any], stop: asyncio.Event, every: f
         workers = worker_pids(pid)
         stats["memory"].append({"t": at, "rss_kib": {str(p): proc_rss_kib(p) for p in workers}})
         stats["cpu"].append({"t": at, "cpu_s": {str(p): proc_cpu_s(p) for p in workers}})
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
-        except TimeoutError:
-            pass
 
 
 async def generate(options: argparse.Namespace, load: Load, server_pid: int) -> dict[str, Any]:
@@ -331,8 +335,10 @@ def audit(url: str, uploads: list[dict[str, Any]], published_at: datetime) -> di
     now_s = published_at.timestamp()
     for upload in uploads:
         if upload["status"] != 204:
-            found = sum(bytes.fromhex(k) in in_batches or bytes.fromhex(k) in pending
-                        for k in upload["keys"])  # fmt: skip
+            found = sum(
+                bytes.fromhex(k) in in_batches or bytes.fromhex(k) in pending
+                for k in upload["keys"]
+            )
             result["not accepted, keys stored (must be 0)" if found else "not accepted"] += 1
             continue
         result["accepted uploads"] += 1
@@ -347,8 +353,11 @@ def audit(url: str, uploads: list[dict[str, Any]], published_at: datetime) -> di
                 result[f"keys still valid: {where}"] += 1
             else:
                 count = in_batches[key]
-                result["eligible keys: in exactly one batch" if count == 1 else
-                       f"eligible keys: in {count} batches"] += 1  # fmt: skip
+                result[
+                    "eligible keys: in exactly one batch"
+                    if count == 1
+                    else f"eligible keys: in {count} batches"
+                ] += 1
     result["keys in two or more batches"] = sum(1 for c in in_batches.values() if c > 1)
     result["batches"] = len(batches)
     return dict(result)
@@ -364,9 +373,7 @@ def _seed_batches(url: str, count: int) -> None:
             " symptoms_started_on, received_at) FROM STDIN"
         ) as copy:
             for _ in range(count):
-                copy.write_row(
-                    (os.urandom(16), start, 144, now.date() - timedelta(days=1), now)
-                )  # fmt: skip
+                copy.write_row((os.urandom(16), start, 144, now.date() - timedelta(days=1), now))
         conn.commit()
 
 
@@ -382,12 +389,16 @@ def _summary(result: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for kind, row in result["kinds"].items():
-        lines.append(f"| {kind} | {row['requests']} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f}"
-                     f" | {row['statuses']} |")  # fmt: skip
+        lines.append(
+            f"| {kind} | {row['requests']} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f}"
+            f" | {row['statuses']} |"
+        )
     for pid, row in result["memory"].items():
-        lines.append(f"worker {pid}: RSS {row['rss_after_warmup_mib']:.1f} → "
-                     f"{row['rss_end_mib']:.1f} MiB ({row['growth_pct']:+.1f} %, peak "
-                     f"{row['peak_growth_pct']:+.1f} %), CPU {row['cpu_share'] * 100:.0f} %")  # fmt: skip
+        lines.append(
+            f"worker {pid}: RSS {row['rss_after_warmup_mib']:.1f} → "
+            f"{row['rss_end_mib']:.1f} MiB ({row['growth_pct']:+.1f} %, peak "
+            f"{row['peak_growth_pct']:+.1f} %), CPU {row['cpu_share'] * 100:.0f} %"
+        )
     lines.append(f"audit: {result['audit']}")
     lines.append("PASS" if result["pass"] else f"FAIL: {result['failures']}")
     return "\n".join(lines)
@@ -495,8 +506,11 @@ def _result(
         "workers": options.workers,
         "connections": options.connections,
         "throughput_rps": len(every) / run["wall_s"],
-        "completions_per_s": {"min": min(per_second), "median": statistics.median(per_second),
-                              "max": max(per_second)},  # fmt: skip
+        "completions_per_s": {
+            "min": min(per_second),
+            "median": statistics.median(per_second),
+            "max": max(per_second),
+        },
         "p50_ms": float(np.percentile(every, 50)) * 1000,
         "p99_ms": float(np.percentile(every, 99)) * 1000,
         "statuses": dict(statuses),
@@ -518,8 +532,16 @@ def _result(
         failures.append(f"throughput {result['throughput_rps']:.1f} < rate {options.rate}")
     if any(row["growth_pct"] >= 10 for row in memory.values()):
         failures.append("a worker's memory grew 10 % or more after warm-up")
-    bad = [k for k in checked if ("bad" in k or "must be 0" in k or "in 0 batches" in k
-                                  or re.search(r"in [2-9]\d* batches", k))]  # fmt: skip
+    bad = [
+        k
+        for k in checked
+        if (
+            "bad" in k
+            or "must be 0" in k
+            or "in 0 batches" in k
+            or re.search(r"in [2-9]\d* batches", k)
+        )
+    ]
     if bad or checked.get("keys in two or more batches"):
         failures.append(f"audit: {bad}")
     result["failures"] = failures

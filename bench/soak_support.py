@@ -35,12 +35,34 @@ ADMIN_URL = os.environ.get(
     "NOTIFICA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 HIS_REGIONS = (
-    "ABR", "BAS", "CAL", "CAM", "EMR", "FVG", "LAZ", "LIG", "LOM", "MAR", "MOL",
-    "PAB", "PAT", "PIE", "PUG", "SAR", "SIC", "TOS", "UMB", "VDA", "VEN",
-)  # fmt: skip
+    "ABR",
+    "BAS",
+    "CAL",
+    "CAM",
+    "EMR",
+    "FVG",
+    "LAZ",
+    "LIG",
+    "LOM",
+    "MAR",
+    "MOL",
+    "PAB",
+    "PAT",
+    "PIE",
+    "PUG",
+    "SAR",
+    "SIC",
+    "TOS",
+    "UMB",
+    "VDA",
+    "VEN",
+)
 """One health operators' system per region, each with its own API key and OTP rate limit."""
-FIXED_HEADERS = {"User-Agent": "Immuni", "Accept-Language": "en-US;q=1.0",
-                 "Accept-Encoding": "identity"}  # fmt: skip
+FIXED_HEADERS = {
+    "User-Agent": "Immuni",
+    "Accept-Language": "en-US;q=1.0",
+    "Accept-Encoding": "identity",
+}
 """What the phone sends on every request (`notifica.phone._http.FIXED_HEADERS`)."""
 SESSION_REQUESTS = 12
 """A connection serves 1..12 requests (uniform) before it is closed."""
@@ -48,8 +70,9 @@ _LENGTH = re.compile(rb"\r\ncontent-length: *(\d+)", re.I)
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def render(method: str, target: str, headers: dict[str, str] | None = None,
-           body: bytes | None = None) -> bytes:  # fmt: skip
+def render(
+    method: str, target: str, headers: dict[str, str] | None = None, body: bytes | None = None
+) -> bytes:
     """The request's bytes as an HTTP/1.1 client writes them."""
     lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1"]
     lines += [f"{k}: {v}" for k, v in {**FIXED_HEADERS, **(headers or {})}.items()]
@@ -102,7 +125,8 @@ class Connection:
     async def request(self, data: bytes) -> tuple[int, bytes]:
         if self._writer is None or self._reader is None:
             await self.open()
-        assert self._writer is not None and self._reader is not None
+        assert self._writer is not None
+        assert self._reader is not None
         self._writer.write(data)
         head = await self._reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
