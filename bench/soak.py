@@ -264,8 +264,9 @@ async def generate(options: argparse.Namespace, load: Load, server_pid: int) -> 
     loop = asyncio.get_running_loop()
     for _ in range(options.connections):
         load.pool.put_nowait(Connection("127.0.0.1", load.port, load.rng))
-    kinds = list(MIX)
+    kinds = [k for k in MIX if not options.only or any(o in k for o in options.only)]
     per_arrival = [MIX[k] / (3 if k == REPORT else 1) for k in kinds]
+    per_arrival = [p / sum(MIX[k] for k in kinds) for p in per_arrival]
     arrival_rate = options.rate * sum(per_arrival)
     samples: dict[str, Any] = {"memory": [], "cpu": []}
     stop = asyncio.Event()
@@ -400,6 +401,7 @@ def _summary(result: dict[str, Any]) -> str:
             f"{row['peak_growth_pct']:+.1f} %), CPU {row['cpu_share'] * 100:.0f} %"
         )
     lines.append(f"audit: {result['audit']}")
+    lines.append(f"worker restarts: {result['worker_restarts']}")
     lines.append("PASS" if result["pass"] else f"FAIL: {result['failures']}")
     return "\n".join(lines)
 
@@ -416,6 +418,9 @@ def main() -> None:
     parser.add_argument("--pool-size", type=int, default=20, help="database pool per worker")
     parser.add_argument("--json", type=Path, default=Path("soak-result.json"))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--only", nargs="*", default=[], help="keep the kinds of MIX containing these words"
+    )
     options = parser.parse_args()
     warmup = options.warmup if options.warmup is not None else min(120.0, options.duration / 5)
 
@@ -440,7 +445,8 @@ def main() -> None:
         seeded = backend.publish()
         backend.repository.close()
         port = free_port()
-        server = serve(env, port, options.workers)
+        server_log = options.json.with_suffix(".server.log")
+        server = serve(env, port, options.workers, server_log)
         rng = random.Random(options.seed)
         load = Load(port=port, his_keys=his_keys, rng=rng, stats=Stats(), pool=asyncio.Queue())
         load.batch_range = (seeded.batches[0], seeded.batches[-1]) if seeded.batches else (1, 1)
@@ -465,6 +471,10 @@ def main() -> None:
     finally:
         drop_database(name)
     result = _result(options, load.stats, run, checked, warmup)
+    result["worker_restarts"] = server_log.read_text().count(" died")
+    if result["worker_restarts"]:
+        result["failures"].append(f"{result['worker_restarts']} workers died and were replaced")
+        result["pass"] = False
     options.json.write_text(json.dumps(result, indent=1, default=str))
     print(_summary(result))
     sys.exit(0 if result["pass"] else 1)

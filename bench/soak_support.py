@@ -164,22 +164,21 @@ def drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
-def serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
-    """``notifica serve`` on `port`, once it answers ``GET /``."""
+def serve(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    """``notifica serve`` on `port` (output to `log`), once every worker has started."""
     notifica = str(Path(sys.executable).parent / "notifica")
-    process = subprocess.Popen(
-        [notifica, "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [notifica, "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
-            if (
-                httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
-                and len(worker_pids(process.pid)) >= workers
-            ):
+            started = log.read_text().count("Application startup complete")
+            if started >= workers and httpx.get(f"http://127.0.0.1:{port}/").status_code == 200:
                 return process
         except httpx.TransportError:
             pass

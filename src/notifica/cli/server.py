@@ -101,6 +101,7 @@ def serve(
         port=port,
         workers=workers,
         access_log=settings.access_log,
+        timeout_worker_healthcheck=settings.worker_healthcheck_timeout_s,
         server_header=False,
         date_header=False,  # the app sets Date from its clock
         proxy_headers=False,
