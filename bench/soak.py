@@ -260,6 +260,15 @@ async def _sample(pid: int, stats: dict[str, Any], stop: asyncio.Event, every: f
             await asyncio.wait_for(stop.wait(), every)
 
 
+async def _loop_lag(lags: list[float], stop: asyncio.Event) -> None:
+    """How late a 50 ms timer fires: the generator's own delay, apart from server waits."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        before = loop.time()
+        await asyncio.sleep(0.05)
+        lags.append(loop.time() - before - 0.05)
+
+
 async def generate(options: argparse.Namespace, load: Load, server_pid: int) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     for _ in range(options.connections):
@@ -271,6 +280,8 @@ async def generate(options: argparse.Namespace, load: Load, server_pid: int) -> 
     samples: dict[str, Any] = {"memory": [], "cpu": []}
     stop = asyncio.Event()
     sampler = asyncio.create_task(_sample(server_pid, samples, stop, 5.0))
+    loop_lags: list[float] = []
+    lagger = asyncio.create_task(_loop_lag(loop_lags, stop))
     tasks: set[asyncio.Task[None]] = set()
     cpu0 = os.times()
     load.start = start = loop.time()
@@ -291,11 +302,14 @@ async def generate(options: argparse.Namespace, load: Load, server_pid: int) -> 
     cpu1 = os.times()
     stop.set()
     await sampler
+    await lagger
     while not load.pool.empty():
         load.pool.get_nowait().close()
     return {
         "wall_s": wall,
         "generator_cpu_share": (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / wall,
+        "loop_lag_p50_ms": float(np.percentile(loop_lags, 50)) * 1000,
+        "loop_lag_p99_ms": float(np.percentile(loop_lags, 99)) * 1000,
         **samples,
     }
 
@@ -384,8 +398,10 @@ def _summary(result: dict[str, Any]) -> str:
         f"{result['workers']} workers: achieved {result['throughput_rps']:.1f} req/s, "
         f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, 5xx {result['5xx']}, "
         f"errors {result['transport_errors']}",
-        f"generator: send lag p50 {result['lag_p50_ms']:.2f} ms p99 {result['lag_p99_ms']:.2f} "
-        f"ms, CPU {100 * result['generator_cpu_share']:.0f} % of a core",
+        f"generator: wait for a free connection + loop p50 {result['lag_p50_ms']:.2f} ms, p99 "
+        f"{result['lag_p99_ms']:.2f} ms; own event-loop lag p50 {result['loop_lag_p50_ms']:.2f}"
+        f" ms, p99 {result['loop_lag_p99_ms']:.2f} ms; CPU "
+        f"{100 * result['generator_cpu_share']:.0f} % of a core",
         "| kind | requests | p50 ms | p99 ms | statuses |",
         "|---|---|---|---|---|",
     ]
@@ -529,6 +545,8 @@ def _result(
         "lag_p50_ms": float(np.percentile(stats.lag, 50)) * 1000,
         "lag_p99_ms": float(np.percentile(stats.lag, 99)) * 1000,
         "generator_cpu_share": run["generator_cpu_share"],
+        "loop_lag_p50_ms": run["loop_lag_p50_ms"],
+        "loop_lag_p99_ms": run["loop_lag_p99_ms"],
         "kinds": kinds,
         "memory": memory,
         "memory_samples": run["memory"],

@@ -10,9 +10,9 @@ than slept) through `ObservingTransport`, which records what an on-path observer
 traffic sees per phone: when each request was sent, to which host (get / upload / analytics),
 its size on the wire and the size and delay of its answer. Phones tick exactly when they are
 next due, so dummy sequences, detections every 4 h and analytics follow the engine's own
-schedules; a share of phones report positive at a random time (the operator authorises the
-OTP 1-4 min after the code is shown, the user checks it 5-60 s later and uploads 5-30 s
-after that, within the OTP's 150 s).
+schedules; a share of phones report positive on a random day between 08 and 20 h (the
+operator authorises the OTP 1-4 min after the code is shown, the user checks it 5-60 s later
+and uploads 5-30 s after that, within the OTP's 150 s).
 
 The observer turns each phone's month into `FEATURES` (counts, bytes, timing, bursts of
 ingestion requests) and trains a logistic regression (NumPy, Newton's method, L2); the AUC is
@@ -200,16 +200,10 @@ async def simulate(
     order = 0
     for i in range(phones):
         heappush(events, (start + rng.uniform(0, 4 * 3600), order := order + 1, i, "tick"))
-        if uploaded[i]:
-            heappush(
-                events,
-                (
-                    start + rng.uniform(86_400, end - start - 86_400),
-                    order := order + 1,
-                    i,
-                    "report",
-                ),
-            )
+        if uploaded[i]:  # a test result is phoned through in office hours, 08-20 h
+            day = rng.randrange(1, days - 1)
+            at = start + day * 86_400 + rng.uniform(8 * 3600, 20 * 3600)
+            heappush(events, (at, order := order + 1, i, "report"))
     for day in range(1, days + 1):
         heappush(events, (start + day * 86_400, order := order + 1, -1, "publish"))
     codes: dict[int, str] = {}
@@ -259,7 +253,8 @@ FEATURES = (
     "ingestion bursts",
     "largest ingestion burst",
     "shortest ingestion gap (log s)",
-    "ingestion requests at 08-20 h",
+    "ingestion bursts at 08-20 h",
+    "ingestion bursts at night",
     "ingestion answer delay mean",
     "get requests within 1 h after an ingestion burst",
     "analytics size mean",
@@ -288,7 +283,7 @@ def features(requests: Sequence[Request], *, with_dummy: bool) -> list[float]:
         else:
             bursts.append([t])
     gaps = np.diff(ingestion)
-    daytime = sum(1 for t in ingestion if 8 <= (t % 86_400) / 3600 < 20)
+    daytime = sum(1 for b in bursts if 8 <= (b[0] % 86_400) / 3600 < 20)
     delays = [r.delay for r in seen if r.host == "upload"]
     after = sum(1 for r in seen if r.host == "get" and any(0 < r.t - b[-1] <= 3600 for b in bursts))
     sizes = [r.up for r in seen if r.host == "analytics"]
@@ -297,6 +292,7 @@ def features(requests: Sequence[Request], *, with_dummy: bool) -> list[float]:
         float(max((len(b) for b in bursts), default=0)),
         math.log10(float(gaps.min())) if len(gaps) else 7.0,
         float(daytime),
+        float(len(bursts) - daytime),
         float(np.mean(delays)) if delays else 0.0,
         float(after),
         float(np.mean(sizes)) if sizes else 0.0,
