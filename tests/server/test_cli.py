@@ -162,9 +162,14 @@ def test_serve_speaks_tls_12_or_newer_only(env: dict[str, str], tmp_path: Path) 
 
 
 def test_serve_gives_workers_time_to_start_before_the_health_check_kills_them(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import uvicorn
+
+    env = {  # its own SQLite file: serve also creates the portal's tables
+        "NOTIFICA_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "NOTIFICA_DATA_DIR": str(tmp_path),
+    }
 
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
