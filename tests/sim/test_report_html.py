@@ -229,6 +229,8 @@ def test_a_directory_that_is_not_a_report_is_refused(
         (lambda m: m.update(schema="other/9"), "schema"),
         (lambda m: m["system"].pop("uploads"), "uploads"),
         (lambda m: m["run"].update(elapsed_s=object()), "run.elapsed_s"),
+        (lambda m: m["notifications"].pop("series"), "notifications.series"),
+        (lambda m: m["traffic"].pop("bytes_per_phone_day"), "traffic.bytes_per_phone_day"),
     ],
 )
 def test_bad_metrics_are_refused_before_anything_is_written(

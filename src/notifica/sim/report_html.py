@@ -57,6 +57,17 @@ _SECTIONS = (
     "comparison",
     "system",
 )
+#: Names the plots and tables read besides the key numbers.
+_READ = (
+    "epidemic.series",
+    "epidemic.infections_by_setting",
+    "baseline.epidemic.series",
+    "notifications.series",
+    "notifications.by_setting",
+    "ground_truth.pair_days_by_setting",
+    "ground_truth.risky_pair_days_by_setting",
+    "traffic.series",
+)
 _PLOTS = {
     "epidemic.png": (
         "Epidemic curves",
@@ -108,6 +119,9 @@ def build_document(metrics: Mapping[str, Any], scenario: Scenario) -> dict[str, 
     document["published"] = published_figures(scenario.run.start_date, scenario.run.days)
     document["scenario"] = scenario.to_dict()
     result: dict[str, Any] = jsonable(document)
+    for name in (*_READ, *(path for _, _, path, _ in KEY_NUMBERS)):
+        if not has(result, name):
+            raise ReportError(f"the metrics have no {name!r}")
     return result
 
 
@@ -250,7 +264,7 @@ def _draw_run_plots(
 
 
 def _has_traffic(traffic: Mapping[str, Any]) -> bool:
-    return bool(traffic.get("series")) and bool(traffic["bytes_per_phone_day"].get("count"))
+    return bool(traffic["bytes_per_phone_day"]["count"])
 
 
 def _write_json(path: Path, document: Mapping[str, Any]) -> None:
