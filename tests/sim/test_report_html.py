@@ -217,6 +217,10 @@ def test_a_directory_that_is_not_a_report_is_refused(
     a_file.write_text("x")
     with pytest.raises(ReportError, match="not a directory"):
         write_report(metrics, a_file, scenario=scenario)
+    link = tmp_path / "link"
+    link.symlink_to(mine)
+    with pytest.raises(ReportError, match="not a directory"):
+        write_report(metrics, link, scenario=scenario)
     empty = tmp_path / "empty"
     empty.mkdir()
     assert write_report(metrics, empty, scenario=scenario).exists()
@@ -305,3 +309,21 @@ def test_sweep_report(metrics: dict[str, Any], tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="at least one run"):
         write_sweep_report([], tmp_path / "none")
     assert not (tmp_path / "none").exists()
+
+
+def test_a_run_without_phones_has_no_ratios_and_no_traffic_plot(tmp_path: Path) -> None:
+    scenario = small_scenario(**{"adoption.overall": 0.0})
+    page = write_report(small_run_metrics(scenario), tmp_path / "out", scenario=scenario)
+    document = json.loads((page.parent / "metrics.json").read_text())
+    shown = {path: text for path, _, text in _parse(page.read_text()).cells}
+    assert document["notifications"]["notifications"] == 0
+    for path in (
+        "notifications.precision",
+        "notifications.by_setting.transport.recall",
+        "derived.infections_averted_share_per_uptake_point",
+        "traffic.bytes_per_phone_day.median",
+    ):
+        assert shown[path] == "–"
+    assert shown["notifications.notifications"] == "0"
+    assert not (page.parent / "traffic.png").exists()
+    assert (page.parent / "notifications.png").read_bytes().startswith(PNG)
