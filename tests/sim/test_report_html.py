@@ -14,11 +14,10 @@ import matplotlib.image
 import pytest
 from rich.console import Console
 
-from notifica.sim import ReportError, Scenario, report
+from notifica.sim import ReportError, Scenario, report_plots
 from notifica.sim._report_files import MARKER
 from notifica.sim._report_format import KEY_NUMBERS, format_value
-from notifica.sim.report_html import build_document, write_report, write_sweep_report
-from notifica.sim.report_summary import summary_table
+from notifica.sim.report import build_document, summary_table, write_report, write_sweep_report
 
 from .report_fixtures import small_run_metrics, small_scenario
 
@@ -51,12 +50,15 @@ class _Cells(HTMLParser):
         super().__init__()
         self.cells: list[tuple[str, str, str]] = []
         self.images: list[str] = []
+        self.links: list[str] = []
         self._open: list[tuple[str, str, list[str]]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
         if tag == "img":
             self.images.append(found["src"] or "")
+        if tag == "a" and (found["href"] or "").endswith("report.html"):
+            self.links.append(found["href"] or "")
         if "data-metric" in found:
             self._open.append((found["data-metric"] or "", found["data-format"] or "", []))
 
@@ -171,7 +173,7 @@ def test_interrupted_report_leaves_nothing(
         raise failure
 
     # the attenuation plot is drawn last, after metrics.json and four plots were written
-    monkeypatch.setattr(report, "plot_attenuation_vs_distance", broken)
+    monkeypatch.setattr(report_plots, "plot_attenuation_vs_distance", broken)
     with pytest.raises(type(failure)):
         write_report(metrics, tmp_path / "out", scenario=scenario)
     assert list(tmp_path.iterdir()) == []
@@ -193,7 +195,7 @@ def test_existing_report_is_replaced_and_a_failed_replacement_keeps_it(
     assert not (out / "stale.txt").exists()
     assert json.loads((out / "metrics.json").read_text())["run"]["elapsed_s"] == 99.0
 
-    monkeypatch.setattr(report, "plot_epidemic_curves", _raise)
+    monkeypatch.setattr(report_plots, "plot_epidemic_curves", _raise)
     with pytest.raises(RuntimeError):
         write_report(metrics, out, scenario=scenario)
     assert json.loads((out / "metrics.json").read_text())["run"]["elapsed_s"] == 99.0
@@ -294,12 +296,14 @@ def test_sweep_report(metrics: dict[str, Any], tmp_path: Path) -> None:
         runs.append(run)
     page = write_sweep_report(runs, tmp_path / "sweep")
     directory = page.parent
+    parsed = _parse(page.read_text())
+    assert parsed.links == []
     assert (directory / "sweep.png").read_bytes().startswith(PNG)
     document = json.loads((directory / "sweep.json").read_text())
     assert [p["adoption"] for p in document["points"]] == [0.2, 0.5, 0.8]
     assert document["slope"]["infections_averted_share_per_uptake_point"] == pytest.approx(0.001)
     assert document["slope"]["intercept"] == pytest.approx(0.0, abs=1e-12)
-    cells = _parse(page.read_text()).cells
+    cells = parsed.cells
     assert len(cells) >= 3 * 14
     for path, fmt, text in cells:
         assert _agrees(text.strip(), fmt, _look_up(document, path)), (path, fmt, text)
@@ -327,3 +331,24 @@ def test_a_run_without_phones_has_no_ratios_and_no_traffic_plot(tmp_path: Path) 
     assert shown["notifications.notifications"] == "0"
     assert not (page.parent / "traffic.png").exists()
     assert (page.parent / "notifications.png").read_bytes().startswith(PNG)
+
+
+def test_sweep_report_links_each_runs_report(metrics: dict[str, Any], tmp_path: Path) -> None:
+    runs, scenarios = [], []
+    for share in (0.5, 0.2):
+        run = copy.deepcopy(metrics)
+        run["run"]["adoption"] = share
+        runs.append(run)
+        scenarios.append(small_scenario(**{"adoption.overall": share}))
+    page = write_sweep_report(runs, tmp_path / "sweep", scenarios=scenarios)
+    links = _parse(page.read_text()).links
+    assert links == ["adoption-0.2/report.html", "adoption-0.5/report.html"]
+    for link in links:
+        run_page = page.parent / link
+        run_json = json.loads((run_page.parent / "metrics.json").read_text())
+        assert run_json["scenario"]["adoption"]["overall"] == float(link[9:12])
+        for path, fmt, text in _parse(run_page.read_text()).cells:
+            assert _agrees(text.strip(), fmt, _look_up(run_json, path)), (link, path)
+        assert (run_page.parent / "epidemic.png").read_bytes().startswith(PNG)
+    with pytest.raises(ValueError, match="1 scenarios for 2 runs"):
+        write_sweep_report(runs, tmp_path / "other", scenarios=scenarios[:1])

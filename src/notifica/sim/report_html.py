@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -27,7 +28,7 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 import notifica
-from notifica.sim import report
+from notifica.sim import report_plots
 from notifica.sim._report_files import report_directory
 from notifica.sim._report_format import (
     KEY_NUMBERS,
@@ -140,33 +141,47 @@ def write_report(metrics: Mapping[str, Any], out_dir: Path, *, scenario: Scenari
         ReportError: bad metrics, or `out_dir` exists and is not a notifica report.
     """
     out_dir = Path(out_dir)
-    document = build_document(metrics, scenario)
-    plots = [name for name in _PLOTS if name != "traffic.png" or _has_traffic(document["traffic"])]
-    html = _render_run(document, scenario, plots)
+    prepared = _RunReport.prepare(metrics, scenario)
     with report_directory(out_dir, kind="run") as staging:
-        _write_json(staging / "metrics.json", document)
-        _draw_run_plots(document, scenario, staging, plots)
-        (staging / "report.html").write_text(html, encoding="utf-8")
+        prepared.write(staging)
     return out_dir / "report.html"
 
 
-def write_sweep_report(runs: Sequence[Mapping[str, Any]], out_dir: Path) -> Path:
+def write_sweep_report(
+    runs: Sequence[Mapping[str, Any]],
+    out_dir: Path,
+    *,
+    scenarios: Sequence[Scenario] | None = None,
+) -> Path:
     """Write an adoption sweep's ``report.html``, ``sweep.png`` and ``sweep.json``, all or
-    nothing.
+    nothing; with `scenarios`, each run's full report too, in ``adoption-<value>/``.
 
     Args:
         runs: the metrics dict of each run (as `write_report` takes them, or as its
             metrics.json holds them), in any order.
         out_dir: the report's directory; replaced if it holds a previous report.
+        scenarios: the scenario of each run (same order as `runs`), for the runs' reports.
 
     Returns:
         The path of ``report.html``.
 
     Raises:
         ReportError: no run, bad metrics, or `out_dir` exists and is not a notifica report.
+        ValueError: `scenarios` and `runs` differ in length.
     """
     out_dir = Path(out_dir)
-    document = jsonable(sweep_document(runs))
+    names: list[str] = []
+    if scenarios is not None:
+        if len(scenarios) != len(runs):
+            raise ValueError(f"{len(scenarios)} scenarios for {len(runs)} runs")
+        for i, scenario in enumerate(scenarios):
+            name = f"adoption-{scenario.adoption.overall:g}"
+            names.append(name if name not in names else f"{name}-{i}")
+    document = jsonable(sweep_document(runs, reports=[f"{n}/report.html" for n in names] or None))
+    prepared = [
+        _RunReport.prepare(run, scenario)
+        for run, scenario in zip(runs, scenarios or (), strict=False)
+    ]
     html = (
         _environment()
         .get_template("sweep.html")
@@ -179,9 +194,33 @@ def write_sweep_report(runs: Sequence[Mapping[str, Any]], out_dir: Path) -> Path
     )
     with report_directory(out_dir, kind="sweep") as staging:
         _write_json(staging / "sweep.json", document)
-        report.plot_sweep(document["points"], staging / "sweep.png")
+        report_plots.plot_sweep(document["points"], staging / "sweep.png")
+        for name, run_report in zip(names, prepared, strict=True):
+            (staging / name).mkdir()
+            run_report.write(staging / name)
         (staging / "report.html").write_text(html, encoding="utf-8")
     return out_dir / "report.html"
+
+
+@dataclass(frozen=True, slots=True)
+class _RunReport:
+    """A run's report, checked and rendered, ready to be written into a directory."""
+
+    document: dict[str, Any]
+    scenario: Scenario
+    plots: list[str]
+    html: str
+
+    @classmethod
+    def prepare(cls, metrics: Mapping[str, Any], scenario: Scenario) -> _RunReport:
+        document = build_document(metrics, scenario)
+        plots = [f for f in _PLOTS if f != "traffic.png" or _has_traffic(document["traffic"])]
+        return cls(document, scenario, plots, _render_run(document, scenario, plots))
+
+    def write(self, directory: Path) -> None:
+        _write_json(directory / "metrics.json", self.document)
+        _draw_run_plots(self.document, self.scenario, directory, self.plots)
+        (directory / "report.html").write_text(self.html, encoding="utf-8")
 
 
 def jsonable(value: Any, where: str = "") -> Any:
@@ -245,17 +284,17 @@ def _draw_run_plots(
     document: Mapping[str, Any], scenario: Scenario, directory: Path, plots: list[str]
 ) -> None:
     drawers = {
-        "epidemic.png": lambda p: report.plot_epidemic_curves(
+        "epidemic.png": lambda p: report_plots.plot_epidemic_curves(
             document["epidemic"], p, baseline=document["baseline"]["epidemic"]
         ),
-        "settings.png": lambda p: report.plot_precision_recall_by_setting(
+        "settings.png": lambda p: report_plots.plot_precision_recall_by_setting(
             document["notifications"], p
         ),
-        "notifications.png": lambda p: report.plot_notifications_over_time(
+        "notifications.png": lambda p: report_plots.plot_notifications_over_time(
             document["notifications"], document["epidemic"], p
         ),
-        "traffic.png": lambda p: report.plot_bytes_per_phone_day(document["traffic"], p),
-        "attenuation.png": lambda p: report.plot_attenuation_vs_distance(
+        "traffic.png": lambda p: report_plots.plot_bytes_per_phone_day(document["traffic"], p),
+        "attenuation.png": lambda p: report_plots.plot_attenuation_vs_distance(
             RadioChannel.from_scenario(scenario), p, seed=scenario.run.seed
         ),
     }

@@ -22,21 +22,29 @@ SWEEP_SCHEMA = "notifica.sim.sweep/1"
 _NEEDED = ("run", "notifications", "comparison", "system")
 
 
-def sweep_document(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def sweep_document(
+    runs: Sequence[Mapping[str, Any]], *, reports: Sequence[str] | None = None
+) -> dict[str, Any]:
     """Points, slope and runs of an adoption sweep (see the module docstring).
+
+    Args:
+        runs: each run's metrics dict.
+        reports: each run's report, relative to the sweep's (``report`` of its point).
 
     Raises:
         ReportError: no run, or a run without a section the sweep reads.
     """
     if not runs:
         raise ReportError("a sweep report needs at least one run")
+    if reports is not None and len(reports) != len(runs):
+        raise ValueError(f"{len(reports)} reports for {len(runs)} runs")
     points = []
     for index, metrics in enumerate(runs):
         missing = [s for s in _NEEDED if not isinstance(metrics.get(s), Mapping)]
         if missing:
             raise ReportError(f"sweep run {index} has no {missing[0]!r} section")
         try:
-            points.append(_point(metrics))
+            points.append({**_point(metrics), "report": reports[index] if reports else None})
         except (KeyError, TypeError) as exc:
             raise ReportError(f"sweep run {index} lacks a metric: {exc}") from None
     order = sorted(
