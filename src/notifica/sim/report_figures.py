@@ -56,7 +56,7 @@ _IMMUNI = (
 )
 _IMMUNI_NOTE = (
     "notifications sent ÷ positive users who uploaded keys; Immuni counted every iOS "
-    "notification but only about a third of Android's, so the published ratio is low"
+    "notification but only about a third of Android's, so the published ratio undercounts"
 )
 
 
