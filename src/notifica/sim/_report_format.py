@@ -18,6 +18,7 @@ __all__ = [
     "FORMATS",
     "KEY_NUMBERS",
     "MISSING",
+    "OPTIONAL",
     "RUN_PARAMETERS",
     "format_value",
     "has",
@@ -46,7 +47,8 @@ RUN_PARAMETERS: tuple[tuple[str, str, str], ...] = (
     ("elapsed", "run.elapsed_s", "seconds"),
 )
 
-#: (section, label, dotted name, format) of the key numbers.
+#: (section, label, dotted name, format) of the key numbers. The system counters other than
+#: ``uploads`` and ``notifications`` are shown when the orchestration reports them.
 KEY_NUMBERS: tuple[tuple[str, str, str, str], ...] = (
     ("epidemic", "infections with the app", "comparison.infections_with_app", "int"),
     ("epidemic", "infections without the app", "comparison.infections_without_app", "int"),
@@ -87,12 +89,14 @@ KEY_NUMBERS: tuple[tuple[str, str, str, str], ...] = (
         "hours",
     ),
     ("system", "uploads", "system.uploads", "int"),
+    ("system", "failed uploads", "system.upload_failures", "int"),
     ("system", "dummy uploads", "system.dummy_uploads", "int"),
     ("system", "OTPs authorised", "system.otps_authorised", "int"),
     ("system", "batches published", "system.batches_published", "int"),
     ("system", "keys published", "system.keys_published", "int"),
     ("system", "exposure detections", "system.detections", "int"),
     ("system", "notifications shown", "system.notifications", "int"),
+    ("system", "sightings stored", "system.sightings", "int"),
     ("system", "notifications per upload", "derived.notifications_per_uploader", "num"),
     ("traffic", "downloaded per phone-day, median", "traffic.bytes_per_phone_day.median", "bytes"),
     ("traffic", "downloaded per phone-day, 90th pct", "traffic.bytes_per_phone_day.p90", "bytes"),
@@ -104,6 +108,14 @@ KEY_NUMBERS: tuple[tuple[str, str, str, str], ...] = (
         "ground_truth.risky_adopter_pair_days",
         "int",
     ),
+)
+
+
+#: Key numbers that may be absent (shown only when present).
+OPTIONAL = frozenset(
+    path
+    for section, _, path, _ in KEY_NUMBERS
+    if section == "system" and path not in ("system.uploads", "system.notifications")
 )
 
 

@@ -33,6 +33,7 @@ from notifica.sim._report_files import report_directory
 from notifica.sim._report_format import (
     KEY_NUMBERS,
     MISSING,
+    OPTIONAL,
     RUN_PARAMETERS,
     format_value,
     has,
@@ -120,7 +121,7 @@ def build_document(metrics: Mapping[str, Any], scenario: Scenario) -> dict[str, 
     document["published"] = published_figures(scenario.run.start_date, scenario.run.days)
     document["scenario"] = scenario.to_dict()
     result: dict[str, Any] = jsonable(document)
-    for name in (*_READ, *(path for _, _, path, _ in KEY_NUMBERS)):
+    for name in (*_READ, *(path for _, _, path, _ in KEY_NUMBERS if path not in OPTIONAL)):
         if not has(result, name):
             raise ReportError(f"the metrics have no {name!r}")
     return result
@@ -251,7 +252,8 @@ def _render_run(document: dict[str, Any], scenario: Scenario, plots: list[str]) 
         settings.append("none")
     sections: dict[str, list[tuple[str, str, str]]] = {}
     for section, label, path, fmt in KEY_NUMBERS:
-        sections.setdefault(section, []).append((label, path, fmt))
+        if has(document, path):
+            sections.setdefault(section, []).append((label, path, fmt))
     default = {p.key: jsonable(p.value) for p in Scenario().describe()}
     scenario_rows = [
         (p.key, p.doc + (f" ({p.unit})" if p.unit else ""), p.source)
