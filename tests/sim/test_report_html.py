@@ -18,6 +18,7 @@ from notifica.sim import ReportError, Scenario, report_plots
 from notifica.sim._report_files import MARKER
 from notifica.sim._report_format import KEY_NUMBERS, format_value
 from notifica.sim.report import build_document, summary_table, write_report, write_sweep_report
+from notifica.sim.report_html import _render_run
 
 from .report_fixtures import small_run_metrics, small_scenario
 
@@ -280,10 +281,14 @@ def test_summary_table_shows_the_key_numbers(metrics: dict[str, Any]) -> None:
     assert "people notified per reporter" in text
 
 
-def test_build_document_is_json_and_idempotent(metrics: dict[str, Any], scenario: Scenario) -> None:
+def test_build_document_is_json_idempotent_and_renders_the_same_page(
+    metrics: dict[str, Any], scenario: Scenario
+) -> None:
     document = build_document(metrics, scenario)
     assert build_document(document, scenario) == document
     assert json.loads(json.dumps(document, allow_nan=False)) == document
+    plots = ["epidemic.png"]
+    assert _render_run(document, scenario, plots) == _render_run(document, scenario, plots)
 
 
 def test_sweep_report(metrics: dict[str, Any], tmp_path: Path) -> None:
