@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from notifica.errors import NotificaError
 
-__all__ = ["Database", "DatabaseError", "DatabaseLocked", "normalise_url"]
+__all__ = ["CorruptBatch", "Database", "DatabaseError", "DatabaseLocked", "normalise_url"]
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -41,6 +41,10 @@ class DatabaseError(NotificaError):
 
 class DatabaseLocked(DatabaseError):
     """Another process holds the lock that this operation needs."""
+
+
+class CorruptBatch(DatabaseError):
+    """A stored batch does not match the SHA-256 recorded when it was published."""
 
 
 def normalise_url(url: str) -> URL:
