@@ -38,11 +38,6 @@ UNAVAILABLE = {"error_code": 1503, "message": "Service unavailable."}
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def cluster() -> Iterator[ThrowawayPostgres]:
     made = throwaway_postgres_or_skip()
     yield made

@@ -76,14 +76,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    # A database that is down or restarting is temporary: 503 tells clients to retry, and
-    # the pool reconnects on its own. Types only, as in `_unknown_error`.
-    cause = exc.__cause__
-    _log.error(
-        "storage failed while serving a request: %s%s",
-        type(exc).__name__,
-        f" ({type(cause).__name__})" if cause is not None else "",
-    )
+    # A database that is down, restarting, read-only or full: 503 tells clients to retry, and
+    # the pool reconnects on its own. The message names the failure, never the statement's
+    # parameters (`Database._reason`).
+    _log.error("storage failed while serving a request: %s", exc)
     return _error_response(ServiceUnavailable())
 
 
