@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import random
@@ -34,8 +35,8 @@ from typer.testing import CliRunner
 from notifica.cli import app as cli
 from notifica.clock import SimClock
 from notifica.protocol import EcdsaSigner
-from notifica.server import Backend, NoSleep, Settings, create_app
-from notifica.server.repository import normalise_url
+from notifica.server import Backend, InMemoryDeviceCheck, NoSleep, Settings, create_app
+from notifica.server.repository import DatabaseError, normalise_url
 from notifica.server.signing import signature_info
 from tests.server._support import ingestion_headers, make_otp, upload_body
 from tests.server.conftest import START, BackendFactory, client_for
@@ -248,3 +249,29 @@ async def test_corrupted_batch_is_never_served(
             assert response.json() == UNAVAILABLE
             assert good[:100] not in response.content
     assert backend.repository.batches.content(1) is not None
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_token_authorisation_in_the_background_survives_a_database_failure(
+    backend_factory: BackendFactory,
+    clock: SimClock,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The DeviceCheck dance runs after the 202; a database failure at its end is logged
+    in words (no traceback from an unretrieved task) and the token stays unauthorised."""
+    backend = backend_factory(device_check=InMemoryDeviceCheck(clock))
+
+    def fail(**_: object) -> None:
+        raise DatabaseError("database write failed: OperationalError")
+
+    monkeypatch.setattr(backend.repository.analytics, "authorise_token", fail)
+    body = {"analytics_token": "ab" * 64, "device_token": "ZGV2aWNl"}
+    async with client_for(backend) as client:
+        assert (await client.post("/v1/analytics/apple/token", json=body)).status_code == 202
+        await backend.analytics.drain()
+        assert (await client.post("/v1/analytics/apple/token", json=body)).status_code == 202
+        await backend.analytics.drain()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors
+    assert all("not stored" in r.getMessage() and not r.exc_info for r in errors)
