@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import math
 import random
@@ -133,7 +134,14 @@ class ObservingTransport(httpx.AsyncBaseTransport):
 
 
 async def simulate(
-    *, phones: int, days: int, uploaders: float, dummy_wait: float | None, seed: int, work: Path
+    *,
+    phones: int,
+    days: int,
+    uploaders: float,
+    dummy_wait: float | None,
+    seed: int,
+    work: Path,
+    dummy_hours: tuple[float, float] | None = None,
 ) -> Month:
     """A month of `phones` against one in-process backend; see the module docstring."""
     rng = random.Random(seed)
@@ -160,14 +168,15 @@ async def simulate(
         attestation=verifier,
     )
     backend.upgrade()
+    overrides: dict[str, Any] = {}
     if dummy_wait is not None:
-        for platform in ("android", "ios"):
-            backend.repository.app_settings.put(
-                platform=platform,
-                starting_build=1,
-                name="dummy_teks_average_opportunity_waiting_time",
-                value=dummy_wait,
-            )
+        overrides["dummy_teks_average_opportunity_waiting_time"] = dummy_wait
+    if dummy_hours is not None:
+        overrides["dummy_teks_start_hours_utc"] = list(dummy_hours)
+    for platform, (name, value) in itertools.product(("android", "ios"), overrides.items()):
+        backend.repository.app_settings.put(
+            platform=platform, starting_build=1, name=name, value=value
+        )
     app = create_app(settings, backend=backend)
     transport = ObservingTransport(httpx.ASGITransport(app=app), clock, sleeper)
     transport.log = [[] for _ in range(phones)]
@@ -394,13 +403,16 @@ def main() -> None:
         "--dummy-wait",
         nargs="+",
         default=["default", "86400"],
-        help="dummy_teks_average_opportunity_waiting_time values (s)",
+        help="configurations: dummy_teks_average_opportunity_waiting_time in s or 'default',"
+        " optionally @FROM-TO for dummy_teks_start_hours_utc (e.g. 86400@8-20)",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None)
     options = parser.parse_args()
     results = []
-    for wait in options.dummy_wait:
+    for config in options.dummy_wait:
+        wait, _, hours = config.partition("@")
+        span = tuple(float(h) for h in hours.split("-")) if hours else None
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="notifica-traffic-") as work:
             month = asyncio.run(
@@ -409,12 +421,14 @@ def main() -> None:
                     days=options.days,
                     uploaders=options.uploaders,
                     dummy_wait=None if wait == "default" else float(wait),
+                    dummy_hours=(span[0], span[1]) if span else None,
                     seed=options.seed,
                     work=Path(work),
                 )
             )
         row = {
             "dummy_teks_average_opportunity_waiting_time": wait,
+            "dummy_teks_start_hours_utc": hours or None,
             "phones": options.phones,
             "uploaders": int(month.uploaded.sum()),
             "days": options.days,
@@ -433,7 +447,8 @@ def main() -> None:
 def _summary(row: dict[str, Any]) -> str:
     w, wo = row["with_dummy"], row["without_dummy"]
     lines = [
-        f"dummy opportunity wait {row['dummy_teks_average_opportunity_waiting_time']}: "
+        f"dummy opportunity wait {row['dummy_teks_average_opportunity_waiting_time']}, "
+        f"start hours {row['dummy_teks_start_hours_utc'] or 'any'}: "
         f"{row['phones']} phones, {row['uploaders']} uploaded, {row['days']} days "
         f"({row['seconds']} s)",
         f"  AUC with dummy traffic    {w['auc']:.3f} ± {w['auc_se']:.3f} "
