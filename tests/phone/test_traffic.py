@@ -87,7 +87,7 @@ def test_sequences_start_about_every_opportunity_waiting_time() -> None:
     assert abs(sum(w < mean for w in waits) / n - (1 - math.exp(-1))) < 0.04
 
 
-def test_start_hours_move_every_sequence_start_into_them_and_keep_the_rate() -> None:
+def test_start_hours_move_every_sequence_start_into_them() -> None:
     settings = AppSettings(dummy_teks_start_hours_utc=(8.0, 20.0))
     _, starts = _run_sequences(2_000, seed=14, settings=settings)
     hours = [(t % 86_400) / 3600 for t in starts]
@@ -96,6 +96,7 @@ def test_start_hours_move_every_sequence_start_into_them_and_keep_the_rate() -> 
     assert max(hours) > 19
     n = len(starts) - 1
     mean = SETTINGS.dummy_teks_average_opportunity_waiting_time
+    # A postponed start adds ~12 h on average to its cycle: invisible against 60 days.
     assert abs((starts[-1] - starts[0]) / n - mean) < 3.3 * mean / math.sqrt(n)
     _, anytime = _run_sequences(500, seed=14)
     assert any(not 8 <= (t % 86_400) / 3600 < 20 for t in anytime)  # Immuni's default
