@@ -1,7 +1,7 @@
 """Traffic analysis: can an on-path observer tell the phones that uploaded keys from the rest?
 
     python scripts/traffic_analysis.py [--phones 1000] [--days 30] [--uploaders 0.1]
-        [--dummy-wait default 86400] [--json traffic.json]
+        [--dummy-wait default 43200 86400@8-20] [--json traffic.json]
 
 For each ``--dummy-wait`` (the ``dummy_teks_average_opportunity_waiting_time`` the server
 distributes, in seconds; ``default`` = Immuni's 60 days), a month of real `Phone` engines runs
@@ -402,7 +402,7 @@ def main() -> None:
     parser.add_argument(
         "--dummy-wait",
         nargs="+",
-        default=["default", "86400"],
+        default=["default", "43200"],
         help="configurations: dummy_teks_average_opportunity_waiting_time in s or 'default',"
         " optionally @FROM-TO for dummy_teks_start_hours_utc (e.g. 86400@8-20)",
     )
