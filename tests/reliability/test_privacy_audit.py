@@ -60,10 +60,8 @@ DEVICES = [
     ("79.18.66.130", "moto g(8) power", "Android 10", "QPES30.79-124-7"),
     ("2a01:e11:5:3b0::4f", "ONEPLUS A6013", "Android 11", "RKQ1.201217.002"),
     ("37.160.3.251", "HUAWEI P30 lite", "Android 10", "HUAWEIMAR-L21A"),
-    ("5.90.77.18", "CPH2211", "Android 11", "RP1A.200720.011"),
-    ("176.201.9.96", "SM-A515F", "Android 12", "SP1A.210812.016"),
 ]
-POSITIVE = {1: 4, 4: 11, 6: 19, 2: 29}
+POSITIVE = {1: 4, 4: 11, 5: 19, 2: 29}
 """Phone number → day of the month on which it reports positive (the last one's keys are
 still pending at the audit: no publish on the last day)."""
 
@@ -92,11 +90,11 @@ class Proxied(httpx.AsyncBaseTransport):
 @dataclass
 class Month:
     tmp_path: Path
+    url: str
     clock: SimClock = field(default_factory=lambda: SimClock(START))
     seen: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        self.url = f"sqlite:///{self.tmp_path / 'server.db'}"
         self.settings = Settings(
             data_dir=self.tmp_path,
             database_url=self.url,
@@ -118,7 +116,6 @@ class Month:
             self.settings, clock=self.clock, signer=signer, sleeper=NoSleep(),
             rng=random.Random(0), attestation=verifier,
         )  # fmt: skip
-        self.backend.upgrade()
         self.app = create_app(self.settings, backend=self.backend)
         self.public_keys = {
             (
@@ -177,10 +174,10 @@ class Month:
 
 @pytest.mark.slow
 def test_a_month_of_traffic_leaves_no_identifier_behind(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    month = Month(tmp_path)
+    month = Month(tmp_path, database_url)
     asyncio.run(month.run(30))
     metrics = asyncio.run(_metrics(month))
     month.backend.repository.close()
