@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     """Per client address (salted hash in memory, never stored); 0 turns the limit off."""
     client_address_header: str | None = None
     """Header carrying the client address set by a trusted proxy (e.g. X-Forwarded-For)."""
+    client_address_hops: int = Field(default=1, ge=1, le=10)
+    """Trusted proxies that append to ``client_address_header``: the client address is that
+    many entries from the right (entries further left come from the client, forgeable)."""
 
     # --- publishing and retention (immuni-api.md §5.2–§5.5) -------------------------------------
     days_before_onset_at_risk: int = Field(default=2, ge=0)

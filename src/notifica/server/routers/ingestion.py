@@ -24,6 +24,7 @@ from notifica.protocol import (
 )
 from notifica.server._backend import Backend
 from notifica.server.errors import RequestTooLarge, SchemaError, TooManyRequests, UnauthorizedOtp
+from notifica.server.ratelimit import forwarded_address
 from notifica.server.routers._http import (
     BackendDep,
     empty,
@@ -49,9 +50,11 @@ BearerHeader = Annotated[str | None, Header(description="Bearer <SHA-256 hex of 
 
 def client_address(request: Request, backend: Backend) -> str:
     """The client's address as seen by this process (or as told by the trusted proxy)."""
-    header = backend.settings.client_address_header
-    if header and (value := request.headers.get(header)):
-        return value.split(",")[0].strip()
+    settings = backend.settings
+    if settings.client_address_header and (
+        value := request.headers.get(settings.client_address_header)
+    ):
+        return forwarded_address(value, hops=settings.client_address_hops)
     return request.client.host if request.client else ""
 
 
