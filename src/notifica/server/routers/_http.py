@@ -41,8 +41,9 @@ _JSON_TYPES = frozenset({"application/json", "application/json;charset=utf-8"})
 """The only accepted request content types, case-insensitive (``_validate_json_content_type``)."""
 
 
-def get_backend(request: Request) -> Backend:
-    """The backend the app was built on."""
+async def get_backend(request: Request) -> Backend:
+    """The backend the app was built on (a coroutine: FastAPI runs plain functions in the
+    thread pool, a hop that cost more than the rest of a request)."""
     backend: Backend = request.app.state.backend
     return backend
 
