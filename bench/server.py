@@ -31,6 +31,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -172,16 +173,27 @@ def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[byt
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: _stop reaches the workers too
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/").status_code == 200:
                 return process
         except httpx.TransportError:
             time.sleep(0.3)
-    process.kill()
+    _stop(process)
     raise SystemExit("notifica serve did not start")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server and its workers (killing only the supervisor would orphan them)."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def main() -> None:
@@ -253,8 +265,7 @@ def main() -> None:
                 **common,
             )
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            _stop(server)
         delayed_env = {
             **env,
             "NOTIFICA_INGESTION_DELAY_MEAN_MS": "150",
@@ -270,8 +281,7 @@ def main() -> None:
                 connections=4 * options.connections,
             )
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            _stop(server)
 
         with psycopg.connect(url) as conn:
             conn.execute("TRUNCATE pending_keys")

@@ -77,6 +77,7 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         parsed = normalise_url(url)
+        self.pool_size = pool_size
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
             if sqlite3.sqlite_version_info < (3, 35):
