@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import secrets
 import signal
 import socket
@@ -40,6 +41,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -141,14 +143,58 @@ def _upload_body(now: datetime) -> bytes:
     return json.dumps(body).encode()
 
 
+class _CpuMeter:
+    """CPU seconds spent so far by the server's processes, the scratch database's PostgreSQL
+    backends and finished children (wrk): per request, a figure that the other jobs on a
+    shared machine disturb far less than requests/s."""
+
+    def __init__(self, server: subprocess.Popen[bytes], database: str) -> None:
+        self.session = server.pid  # started with start_new_session: its workers share it
+        self.database = database
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _process_cpu(self, pid: int) -> tuple[int, float]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited meanwhile
+            return -1, 0.0
+        return int(fields[3]), (int(fields[11]) + int(fields[12])) / self.tick
+
+    def snapshot(self) -> dict[str, float]:
+        server = 0.0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                session, cpu = self._process_cpu(int(entry.name))
+                if session == self.session:
+                    server += cpu
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            pids = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,)
+            ).fetchall()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {
+            "server": server,
+            "postgres": sum(self._process_cpu(pid)[1] for (pid,) in pids),
+            "wrk": children.ru_utime + children.ru_stime,
+        }
+
+
 def _wrk(
-    url: str, *, duration: int, connections: int, lua: Path | None, args: list[str]
+    url: str,
+    *,
+    duration: int,
+    connections: int,
+    lua: Path | None,
+    args: list[str],
+    meter: _CpuMeter,
 ) -> dict[str, float]:
+    before = meter.snapshot()
     command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
     if lua is not None:
         command += ["-s", str(lua)]
     command += [url, "--", *args]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    after = meter.snapshot()
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
 
     def percentile(p: str) -> float:
@@ -163,6 +209,7 @@ def _wrk(
         "p99_ms": percentile("99"),
         "non_2xx": float(bad.group(1)) if bad else 0.0,
         "requests": float(total),
+        **{f"{k}_cpu_ms": (after[k] - before[k]) * 1000 / max(total, 1) for k in after},
     }
 
 
@@ -242,8 +289,12 @@ def main() -> None:
         one_token.write_text(tokens[0] + "\n")
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        common = {"duration": options.duration, "connections": options.connections}
+        common: dict[str, Any] = {
+            "duration": options.duration,
+            "connections": options.connections,
+        }
         server = _serve(env, port, options.workers)
+        common["meter"] = _CpuMeter(server, name)
         try:
             results["GET / (baseline)"] = _wrk(f"{base}/", lua=None, args=[], **common)
             results["check-otp"] = _wrk(
@@ -279,6 +330,7 @@ def main() -> None:
                 args=["2", str(one_token), str(check_file), "/v1/ingestion/check-otp"],
                 duration=options.duration,
                 connections=4 * options.connections,
+                meter=_CpuMeter(server, name),
             )
         finally:
             _stop(server)
@@ -300,13 +352,23 @@ def main() -> None:
         f"\nnotifica serve --workers {options.workers}, wrk -t2 -c{options.connections}"
         f" -d{options.duration}s, PostgreSQL"
     )
-    print("| request | requests/s | p50 | p99 | non-2xx | vs GET / |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| request | requests/s | p50 | p99 | non-2xx | vs GET / "
+        "| CPU ms per request: server / PostgreSQL / wrk | 2-core ceiling |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for label, r in results.items():
+        cpu = r["server_cpu_ms"] + r["postgres_cpu_ms"] + r["wrk_cpu_ms"]
         print(
             f"| {label} | {r['rps']:,.0f} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms "
-            f"| {int(r['non_2xx'])} of {int(r['requests'])} | ×{r['rps'] / baseline:.2f} |"
+            f"| {int(r['non_2xx'])} of {int(r['requests'])} | ×{r['rps'] / baseline:.2f} "
+            f"| {r['server_cpu_ms']:.2f} / {r['postgres_cpu_ms']:.2f} / {r['wrk_cpu_ms']:.2f} "
+            f"| {2000 / cpu:,.0f}/s |"
         )
+    print(
+        "\n(2-core ceiling: 2 CPU-seconds divided by the CPU one request cost all three;"
+        " what the two cores could serve with nothing else running.)"
+    )
     print(
         f"\npublish: {report.keys_published:,} keys in {len(report.batches)} batches "
         f"in {publish_s:.1f} s ({report.keys_published / publish_s:,.0f} keys/s)"

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from notifica.protocol import (
     CLIENT_CLOCK_HEADER,
@@ -142,13 +142,6 @@ class Ingestion:
         await self.backend.ingestion.upload_async(token, request)
 
 
-_NO_CONTENT: Message = {
-    "type": "http.response.start",
-    "status": 204,
-    "headers": [(b"cache-control", b"no-store")],
-}
-_EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
-
 ExceptionHandlers = Mapping[Any, Callable[[Request, Any], Response | Awaitable[Response]]]
 
 
@@ -209,8 +202,15 @@ class IngestionEndpoints:
         except Exception as exc:
             await self._error(exc, scope, receive, send)
             return
-        await send(_NO_CONTENT)
-        await send(_EMPTY_BODY)
+        # Fresh messages each time: middleware may add headers to them.
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 204,
+                "headers": [(b"cache-control", b"no-store")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
 
     async def _error(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
         for kind in type(exc).__mro__:
