@@ -13,7 +13,9 @@ What it does, all on this machine (loopback only, bounded in time):
    and a dummy check-otp (the same 110 kB request, parsed, without the database);
 4. ``POST /v1/ingestion/check-otp`` and ``POST /v1/ingestion/upload`` padded to 110 000 bytes
    with 14 keys, one fresh OTP per upload, with wrk (Debian's ``wrk`` package) at a fixed
-   number of connections: requests/s, p50 and p99 latency, non-2xx count;
+   number of connections: requests/s, p50 and p99 latency, non-2xx count, and the CPU time per
+   request of the server, of the database's PostgreSQL backends and of wrk (steadier than
+   requests/s on a machine shared with other jobs);
 5. check-otp again with the default N(150 ms, 20 ms) release schedule, to show that held
    responses cost no throughput (they wait asynchronously);
 6. loads ``--keys`` pending keys with ``COPY`` and times one ``publish`` of all of them
