@@ -169,14 +169,19 @@ class _CpuMeter:
                 session, cpu = self._process_cpu(int(entry.name))
                 if session == self.session:
                     server += cpu
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            pids = conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,)
-            ).fetchall()
+        try:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+                pids = conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,)
+                ).fetchall()
+        except psycopg.OperationalError:  # e.g. the shared cluster's max_connections reached
+            pids = None
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         return {
             "server": server,
-            "postgres": sum(self._process_cpu(pid)[1] for (pid,) in pids),
+            "postgres": (
+                float("nan") if pids is None else sum(self._process_cpu(p)[1] for (p,) in pids)
+            ),
             "wrk": children.ru_utime + children.ru_stime,
         }
 
@@ -270,7 +275,7 @@ def main() -> None:
         NOTIFICA_INGESTION_RATE_LIMIT_PER_MINUTE="0",
         NOTIFICA_INGESTION_DELAY_MEAN_MS="0",
         NOTIFICA_INGESTION_DELAY_SIGMA_MS="0",
-        NOTIFICA_DATABASE_POOL_SIZE="20",
+        NOTIFICA_DATABASE_POOL_SIZE="24",  # async upload connections per worker: c=64 over 2
     )
     results: dict[str, dict[str, float]] = {}
     try:

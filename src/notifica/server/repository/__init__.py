@@ -78,11 +78,11 @@ class Repository:
         self.async_ingestion = (
             None
             if database.is_sqlite
-            else AsyncIngestionStatements(database.engine.url, size=2 * database.pool_size)
+            else AsyncIngestionStatements(database.engine.url, size=database.pool_size)
         )
-        """check-otp's lookup and the upload without a worker thread, on PostgreSQL only; as many
-        connections as the sync pool's ceiling (size plus overflow): uploads wait on commits, and
-        fewer concurrent commits mean fewer uploads per flush of the WAL."""
+        """check-otp's lookup and the upload without a worker thread, on PostgreSQL only (its own
+        ``pool_size`` connections: size it to the uploads in flight per process, since uploads
+        wait on commits and fewer concurrent commits mean fewer uploads per flush of the WAL)."""
 
     @classmethod
     def open(cls, url: str, *, pool_size: int = 10) -> Repository:
