@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy URL; ``None`` means SQLite in ``data_dir/notifica.db`` (embedded mode)."""
     database_pool_size: int = Field(default=10, ge=1, le=500)
-    """PostgreSQL connections per process (plus as many again in overflow)."""
+    """PostgreSQL connections per process (plus as many again in overflow), and as many again
+    for check-otp and upload, which use their own async connections."""
     redis_url: str | None = None
     """Rate-limit counters shared by replicas; ``None`` keeps them in process memory."""
 
