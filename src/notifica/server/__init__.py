@@ -19,6 +19,7 @@ Public API (everything else is private to the package):
 from notifica.server._backend import Backend
 from notifica.server._serve import AppExtension, serving_app
 from notifica.server.app import create_app
+from notifica.server.routers._http import INLINE_BLOCKING_CALLS
 from notifica.server.attestation import (
     AttestationVerifier,
     InvalidAttestation,
@@ -53,6 +54,7 @@ from notifica.server.signing import SigningKeyMissing, load_signer
 from notifica.server.timing import AsyncioSleeper, NoSleep, RecordingSleeper, Sleeper
 
 __all__ = [
+    "INLINE_BLOCKING_CALLS",
     "SERVICES",
     "ApiError",
     "AppExtension",
