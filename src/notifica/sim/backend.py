@@ -22,8 +22,10 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -86,7 +88,7 @@ class DeterministicSigner:
 @dataclass(slots=True)
 class _Cached:
     status: int
-    headers: list[tuple[bytes, bytes]]
+    headers: httpx.Headers
     content: bytes
     expires_s: float
     size: int
@@ -152,7 +154,7 @@ class CdnTransport(httpx.AsyncBaseTransport):
                 age = self._negative_ttl_s
             if age > 0:
                 self._cache[str(request.url)] = _Cached(
-                    response.status_code, headers, content, now + age, size
+                    response.status_code, httpx.Headers(headers), content, now + age, size
                 )
         self._count(size)
         return httpx.Response(
@@ -165,6 +167,61 @@ class CdnTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+class SimClient(httpx.AsyncClient):
+    """The phones' network: an ``httpx.AsyncClient`` that hands requests straight to its
+    transport.
+
+    In process there are no cookies, redirects or authentication to handle, so `send` skips
+    that machinery, and parsed URLs are reused; requests are built with the client's default
+    headers merged as ``httpx`` does, so their wire size (the ingestion padding) is unchanged.
+    """
+
+    _MAX_URLS = 4096
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        super().__init__(transport=transport)
+        self._sim_transport = transport
+        self._urls: dict[tuple[str, tuple[tuple[str, str], ...]], httpx.URL] = {}
+        self._merged_headers: dict[tuple[tuple[str, str], ...], httpx.Headers] = {}
+
+    def build_request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        **options: Any,
+    ) -> httpx.Request:
+        if options or not isinstance(url, str):
+            return super().build_request(
+                method, url, params=params, headers=headers, content=content, **options
+            )
+        key = (url, tuple(params.items()) if params else ())
+        parsed = self._urls.get(key)
+        if parsed is None:
+            parsed = httpx.URL(url, params=params) if params else httpx.URL(url)
+            if len(self._urls) < self._MAX_URLS:
+                self._urls[key] = parsed
+        header_key = tuple(headers.items()) if headers else ()
+        merged = self._merged_headers.get(header_key)
+        if merged is None:
+            merged = httpx.Headers(self.headers)
+            merged.update(dict(header_key))
+            if len(self._merged_headers) < self._MAX_URLS:
+                self._merged_headers[header_key] = merged
+        return httpx.Request(method, parsed, headers=merged, content=content)
+
+    async def send(  # type: ignore[override]
+        self, request: httpx.Request, *, stream: bool = False, **options: Any
+    ) -> httpx.Response:
+        response = await self._sim_transport.handle_async_request(request)
+        if not stream:
+            await response.aread()
+        return response
 
 
 class SimServer:
@@ -212,7 +269,7 @@ class SimServer:
         self.database = "postgresql" if url.startswith("postgresql") else "sqlite"
         self.app = create_app(self.settings, backend=self.backend)
         self.cdn = CdnTransport(httpx.ASGITransport(app=self.app), clock, phones)
-        self.client = httpx.AsyncClient(transport=self.cdn, base_url=BASE_URL)
+        self.client = SimClient(self.cdn)
         self.endpoints = Endpoints.single(BASE_URL)
         info = self.signer.signature_info
         self.public_keys = {

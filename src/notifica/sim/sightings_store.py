@@ -43,6 +43,7 @@ class DayBlock:
     rssi_dbm: npt.NDArray[np.int16]
     unix_s: npt.NDArray[np.int64]
     previous_scan_unix_s: npt.NDArray[np.int64]
+    first_unix_s: int
     last_unix_s: int
 
     def __len__(self) -> int:
@@ -114,6 +115,7 @@ class SightingsStore:
             rssi_dbm=np.ascontiguousarray(rssi_dbm[order], dtype=np.int16),
             unix_s=np.ascontiguousarray(unix_s[order], dtype=np.int64),
             previous_scan_unix_s=np.ascontiguousarray(previous_scan_unix_s[order], dtype=np.int64),
+            first_unix_s=int(unix_s.min()) if n else -1,
             last_unix_s=int(unix_s.max()) if n else -1,
         )
         self.blocks.append(block)
@@ -190,6 +192,8 @@ class PhoneView:
         """Visible sightings older than `unix_s`."""
         count = 0
         for block in self._shared.blocks:
+            if block.first_unix_s >= unix_s or block.last_unix_s < self._horizon:
+                continue
             start, end = int(block.offsets[self._row]), int(block.offsets[self._row + 1])
             times = block.unix_s[start:end]
             count += int(np.searchsorted(times, unix_s)) - int(
