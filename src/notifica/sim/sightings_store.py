@@ -188,29 +188,30 @@ class PhoneView:
             return merged
         return kept[0] if kept else SightingColumns.empty()
 
-    def _count_before(self, unix_s: int) -> int:
-        """Visible sightings older than `unix_s`."""
+    def _shared_before(self, unix_s: int) -> int:
+        """Sightings of the shared store recorded before `unix_s` (hidden or not)."""
         count = 0
         for block in self._shared.blocks:
-            if block.first_unix_s >= unix_s or block.last_unix_s < self._horizon:
+            if block.first_unix_s >= unix_s:
                 continue
             start, end = int(block.offsets[self._row]), int(block.offsets[self._row + 1])
-            times = block.unix_s[start:end]
-            count += int(np.searchsorted(times, unix_s)) - int(
-                np.searchsorted(times, self._horizon)
-            )
-        return count + sum(int((own.unix_s < unix_s).sum()) for own in self._own)
+            if block.last_unix_s < unix_s:
+                count += end - start
+            else:
+                count += int(np.searchsorted(block.unix_s[start:end], unix_s))
+        return count
 
     def sighting_count(self) -> int:
         total = sum(
             int(b.offsets[self._row + 1] - b.offsets[self._row]) for b in self._shared.blocks
         )
-        return total - self._count_before(self._horizon) + sum(len(own) for own in self._own)
+        return total - self._shared_before(self._horizon) + sum(len(own) for own in self._own)
 
     def purge_before(self, unix_s: int) -> int:
         if unix_s <= self._horizon:
             return 0
-        removed = self._count_before(unix_s)
+        removed = self._shared_before(unix_s) - self._shared_before(self._horizon)
+        removed += sum(int((own.unix_s < unix_s).sum()) for own in self._own)
         self._horizon = int(unix_s)
         self._own = [kept for kept in (own.since(unix_s) for own in self._own) if len(kept)]
         return removed
