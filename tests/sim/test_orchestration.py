@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+import notifica.sim.simulate as simulate_module
 from notifica.cli import app
 from notifica.sim import Scenario
-import notifica.sim.simulate as simulate_module
 from notifica.sim.simulate import SCHEMA, simulate, write_outputs
 
 runner = CliRunner()
@@ -33,7 +33,7 @@ ENVIRONMENTS = ("home", "indoor", "vehicle", "outdoor")
 
 
 def _without_timing(metrics: dict[str, Any]) -> dict[str, Any]:
-    out = json.loads(json.dumps(metrics))
+    out: dict[str, Any] = json.loads(json.dumps(metrics))
     del out["run"]["elapsed_s"]
     return out
 
@@ -105,7 +105,8 @@ def test_noiseless_channel_and_a_rule_at_the_ground_truth_catch_the_risky_contac
 def test_outputs_are_written_whole(tmp_path: Path, fast_metrics: dict[str, Any]) -> None:
     out = tmp_path / "report"
     path = write_outputs(fast_metrics, out, scenario=Scenario())
-    assert path.exists() and path.parent == out.resolve()
+    assert path.exists()
+    assert path.parent == out.resolve()
     assert json.loads((out / "metrics.json").read_text())["schema"] == SCHEMA
     path = write_outputs(fast_metrics, out, scenario=Scenario())  # replaces the old one
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]

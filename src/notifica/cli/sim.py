@@ -1,4 +1,4 @@
-"""`notifica sim ...`: the simulator's commands (run, sweep, scenario check, radio fit, baseline)."""
+"""`notifica sim ...`: the simulator's commands (run, sweep, scenario, radio fit, baseline)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from notifica.cli._output import console, emit, fail, user_errors
-from notifica.sim import Scenario, fit_radio, load_scenario, run_epidemic
+from notifica.sim import Scenario, fit_radio, load_scenario, report, run_epidemic
 from notifica.sim.radio_fit_report import render_report
 from notifica.sim.simulate import simulate, sweep, write_outputs
 
@@ -145,10 +145,7 @@ def _progress() -> Progress:
 
 
 def _summary(metrics: dict[str, Any]) -> Any:
-    try:
-        from notifica.sim.report import summary_table  # type: ignore[attr-defined]
-    except ImportError:
-        summary_table = None
+    summary_table = getattr(report, "summary_table", None)  # the report's, once merged
     if summary_table is not None:
         return summary_table(metrics)
     table = Table("metric", "value", title="notifica simulation")
@@ -156,9 +153,10 @@ def _summary(metrics: dict[str, Any]) -> Any:
     rows = [
         ("residents × days", f"{metrics['run']['population']} × {metrics['run']['days']}"),
         ("phones", metrics["run"]["phones"]),
-        ("infections with / without the app", (
-            f"{comparison['infections_with_app']} / {comparison['infections_without_app']}"
-        )),
+        (
+            "infections with / without the app",
+            (f"{comparison['infections_with_app']} / {comparison['infections_without_app']}"),
+        ),
         ("infections averted", comparison["infections_averted"]),
         ("notified people", notifications["notified_people"]),
         ("precision", notifications["precision"]),
@@ -234,9 +232,7 @@ def sweep_command(
     population: Annotated[int | None, typer.Option(help="Residents (run.population).")] = None,
     days: Annotated[int | None, typer.Option(help="Days (run.days).")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (run.seed).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Directory of the sweep.")] = Path(
-        "sim-sweep"
-    ),
+    out: Annotated[Path, typer.Option("--out", help="Directory of the sweep.")] = Path("sim-sweep"),
     database_url: Annotated[
         str | None,
         typer.Option("--database-url", help="PostgreSQL URL for the backend (default: SQLite)."),

@@ -19,7 +19,6 @@ Public API (everything else is private to the package):
 from notifica.server._backend import Backend
 from notifica.server._serve import AppExtension, serving_app
 from notifica.server.app import create_app
-from notifica.server.routers._http import INLINE_BLOCKING_CALLS
 from notifica.server.attestation import (
     AttestationVerifier,
     InvalidAttestation,
@@ -49,6 +48,7 @@ from notifica.server.repository import (
     ProvinceNotifications,
     Repository,
 )
+from notifica.server.routers._http import INLINE_BLOCKING_CALLS
 from notifica.server.settings import SERVICES, Settings
 from notifica.server.signing import SigningKeyMissing, load_signer
 from notifica.server.timing import AsyncioSleeper, NoSleep, RecordingSleeper, Sleeper

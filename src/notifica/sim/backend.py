@@ -215,7 +215,7 @@ class SimClient(httpx.AsyncClient):
                 self._merged_headers[header_key] = merged
         return httpx.Request(method, parsed, headers=merged, content=content)
 
-    async def send(  # type: ignore[override]
+    async def send(
         self, request: httpx.Request, *, stream: bool = False, **options: Any
     ) -> httpx.Response:
         response = await self._sim_transport.handle_async_request(request)
@@ -263,7 +263,7 @@ class SimServer:
             clock=clock,
             signer=self.signer,
             sleeper=self.sleeper,
-            rng=random.Random(seed),
+            rng=random.Random(seed),  # noqa: S311 - a reproducible run, not secrets
         )
         self.backend.upgrade()
         self.database = "postgresql" if url.startswith("postgresql") else "sqlite"

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from notifica.clock import SimClock
-from notifica.phone import DetectionCache, PhoneError
+from notifica.phone import CovidStatus, DetectionCache, PhoneError
 from notifica.server import INLINE_BLOCKING_CALLS
 from notifica.sim.backend import SimServer
 from notifica.sim.contacts import DAY_S
@@ -285,6 +285,10 @@ class Orchestration:
             self.counts.detections += 1
             if detection.notified:
                 self.counts.notifications += 1
+                self._notified[index].append(int(phones.person[row]))
+            if detection.is_at_risk and phone.state.status is CovidStatus.RISK:
+                # shown now, or covered by the alert the user already has (the app notifies
+                # again only for a later contact date): either way the user was told
                 self._attribute(index, row, phones.rules[row].risky_keys)
         self._push(_next_tick_s(phone.state, self._sim_s(), self.start_unix_s), _TICK, index, row)
 
@@ -303,7 +307,6 @@ class Orchestration:
         collector = self.shards[index].collectors[2]
         assert isinstance(collector, NotificationCollector)
         collector.record(events)
-        self._notified[index].append(receiver)
 
 
 def _next_tick_s(state: Any, now_s: float, start_unix_s: int) -> float:
@@ -317,4 +320,3 @@ def _next_tick_s(state: Any, now_s: float, start_unix_s: int) -> float:
     # whole milliseconds after the due time: the clock keeps microseconds, and a tick a hair
     # before the due time would find nothing to do
     return math.ceil(min(due) * 1000) / 1000 + 0.001 if due else now_s + DAY_S
-

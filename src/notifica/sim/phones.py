@@ -22,7 +22,6 @@ from __future__ import annotations
 import random
 
 import numpy as np
-import numpy.typing as npt
 
 from notifica.clock import SimClock
 from notifica.phone import (
@@ -102,7 +101,7 @@ class ShardPhones:
                 http=server.client,
                 endpoints=server.endpoints,
                 public_keys=server.public_keys,
-                rng=random.Random(int(seeds[row])),
+                rng=random.Random(int(seeds[row])),  # noqa: S311 - simulated phones, reproducible
                 risk_rule=self.rules[row],
                 detection_cache=cache,
                 platform="ios" if devices.is_ios[person] else "android",

@@ -51,7 +51,9 @@ _MAPPING = DiagnosisKeysDataMapping.from_onsets(
 )
 
 
-def _v2_config(thresholds: tuple[int, int, int], weights: tuple[float, ...]) -> DailySummariesConfig:
+def _v2_config(
+    thresholds: tuple[int, int, int], weights: tuple[float, ...]
+) -> DailySummariesConfig:
     return DailySummariesConfig(
         attenuation_bucket_thresholds_db=thresholds,
         attenuation_bucket_weights=(weights[0], weights[1], weights[2], weights[3]),
@@ -87,9 +89,9 @@ class PerKeyRule:
         last: date | None = None
         for exposure in exposures:
             assessment = self.inner.assess([exposure], now_unix_s=now_unix_s)
-            if assessment.is_at_risk and assessment.last_contact_date is not None:
-                if last is None or assessment.last_contact_date > last:
-                    last = assessment.last_contact_date
+            day = assessment.last_contact_date
+            if assessment.is_at_risk and day is not None and (last is None or day > last):
+                last = day
         return RiskAssessment(is_at_risk=last is not None, last_contact_date=last)
 
 

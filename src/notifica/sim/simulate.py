@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from notifica.clock import Clock, SystemClock
+from notifica.sim import report
 from notifica.sim.metrics import compare_with_baseline
 from notifica.sim.orchestration import Orchestration
 from notifica.sim.run import plan_shards, run_epidemic
@@ -75,7 +76,7 @@ def simulate(
     if on_baseline is not None:
         on_baseline()
     run = scenario.run
-    return _jsonable(
+    metrics: dict[str, Any] = _jsonable(
         {
             "schema": SCHEMA,
             "run": {
@@ -100,6 +101,7 @@ def simulate(
             "system": app["system"],
         }
     )
+    return metrics
 
 
 def _jsonable(value: Any) -> Any:
@@ -146,10 +148,7 @@ def write_outputs(metrics: Mapping[str, Any], out_dir: Path, *, scenario: Scenar
 
     Returns the path to show the user: the report, else the metrics file.
     """
-    try:
-        from notifica.sim.report import write_report  # type: ignore[attr-defined]
-    except ImportError:
-        write_report = None
+    write_report = getattr(report, "write_report", None)  # the HTML report, once merged
     if write_report is not None:
         path: Path = write_report(metrics, out_dir, scenario=scenario)
         return path
@@ -212,7 +211,9 @@ def sweep(
     built = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         for metrics, each in zip(runs, scenarios, strict=True):
-            write_outputs(metrics, built / f"adoption-{metrics['run']['adoption']:g}", scenario=each)
+            write_outputs(
+                metrics, built / f"adoption-{metrics['run']['adoption']:g}", scenario=each
+            )
         write_json_atomically(combined, built / SWEEP_FILE)
         _replace_dir(built, out_dir)
     except BaseException:

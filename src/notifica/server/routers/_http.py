@@ -51,7 +51,9 @@ async def get_backend(request: Request) -> Backend:
 BackendDep = Annotated[Backend, Depends(get_backend)]
 
 
-INLINE_BLOCKING_CALLS: ContextVar[bool] = ContextVar("notifica_inline_blocking_calls", default=False)
+INLINE_BLOCKING_CALLS: ContextVar[bool] = ContextVar(
+    "notifica_inline_blocking_calls", default=False
+)
 """True where the caller serves one request at a time in process (the simulator): blocking
 service calls then run on the event loop, saving a thread hand-off per request."""
 
