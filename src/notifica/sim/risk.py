@@ -20,7 +20,6 @@ orchestration can attribute the notification to senders.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -67,16 +66,19 @@ def _v2_config(
 
 
 def ground_truth_threshold_db(scenario: Scenario) -> int:
-    """The channel's median attenuation at the ground truth's distance, in whole dB (up).
+    """The whole-dB threshold that best matches "closer than ``ground_truth.max_distance``".
 
-    With several environments the largest is taken (all are equal in the sanity setup).
+    Phones round the RSSI to whole dB, so an attenuation *a* is reported as round(a) and
+    ``round(a) ≤ t`` means ``a < t + 0.5``: *t* is the integer whose *t* + 0.5 is nearest to
+    the channel's median attenuation at that distance. With several environments the largest
+    is taken (all are equal in the sanity setup).
     """
     channel = RadioChannel.from_scenario(scenario)
     distance = scenario.ground_truth.max_distance_m
     values = channel.median_attenuation_db(
         [distance] * len(Setting), [setting.value for setting in Setting]
     )
-    return math.ceil(float(values.max()) - 1e-9)
+    return round(float(values.max()) - 0.5)
 
 
 @dataclass(frozen=True, slots=True)

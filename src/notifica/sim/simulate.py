@@ -117,10 +117,25 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _temporary_dir(target: Path) -> Path:
+    """A new directory beside `target`, with the permissions a plain mkdir would give."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    built = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    built.chmod(0o777 & ~_umask())
+    return built
+
+
 def write_json_atomically(data: Mapping[str, Any], path: Path) -> Path:
     """Write `data` as JSON to `path` through a temporary file renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.chmod(temporary, 0o666 & ~_umask())
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=2, sort_keys=False, allow_nan=False)
@@ -153,8 +168,7 @@ def write_outputs(metrics: Mapping[str, Any], out_dir: Path, *, scenario: Scenar
         path: Path = write_report(metrics, out_dir, scenario=scenario)
         return path
     out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    built = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    built = _temporary_dir(out_dir)
     try:
         write_json_atomically(metrics, built / METRICS_FILE)
         _replace_dir(built, out_dir)
@@ -207,8 +221,7 @@ def sweep(
         ],
     }
     out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    built = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    built = _temporary_dir(out_dir)
     try:
         for metrics, each in zip(runs, scenarios, strict=True):
             write_outputs(
