@@ -64,7 +64,8 @@ def test_the_metrics_follow_the_output_contract(fast_metrics: dict[str, Any]) ->
     assert m["system"]["batches_published"] >= 1
     assert m["system"]["detections"] >= m["run"]["phones"] * 5 * m["run"]["days"]
     assert m["system"]["notifications"] >= 1
-    assert m["notifications"]["notified_people"] == m["system"]["notifications"]
+    # a phone notifies again for a later contact date: people ≤ notifications shown
+    assert 1 <= m["notifications"]["notified_people"] <= m["system"]["notifications"]
     assert m["traffic"]["bytes_per_phone_day"]["median"] > 0
     assert m["comparison"]["infections_without_app"] == m["baseline"]["epidemic"]["infections"]
     json.dumps(m, allow_nan=False)
