@@ -34,7 +34,7 @@ def env(database_url: str, tmp_path: Path) -> dict[str, str]:
 def test_db_upgrade_reports_the_revision(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["db", "upgrade", "--json"], env=env)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["revision"] == "0001"
+    assert json.loads(result.stdout)["revision"] == "0002"
 
 
 def test_his_add_client_prints_a_working_token_last(

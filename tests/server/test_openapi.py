@@ -5,6 +5,7 @@ The API contract does not depend on the engine, so this runs on SQLite only.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 from collections.abc import Iterator
@@ -45,6 +46,9 @@ def api_schema(
     backend.repository.close()
 
 
+EXAMPLES = int(os.environ.get("NOTIFICA_SCHEMATHESIS_EXAMPLES", "25"))
+"""Per operation; ``scripts/fuzz_long.py`` raises it."""
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -66,7 +70,10 @@ def test_api_matches_its_openapi_document(api_schema: schemathesis.BaseSchema) -
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
         )
         def check(case: schemathesis.Case) -> None:
             case.call_and_validate(checks=CHECKS)

@@ -115,6 +115,22 @@ def test_notification_precision_recall_and_delays_on_hand_built_days() -> None:
                 reporters=reporters,
             )
         )
+    positive = TestResults(
+        np.array([2, 3], np.int32),
+        np.array([2.5 * DAY_S, 2.5 * DAY_S]),
+        np.array([True, True]),
+        np.array([1, 0], np.int8),
+    )
+    notifications.apply(
+        DayOutcome(
+            2,
+            DayContacts.build(2, a=[], b=[], setting=[], start_s=[], duration_s=[], distance_m=[]),
+            _outcome(2, empty).infections,
+            positive,
+            Reporters(np.zeros(0, np.int32), np.zeros(0), np.zeros(0)),
+        )
+    )
+    truth.apply(_outcome(2, empty))
     # Phones 1 and 2 are notified because of 0's key of day 0, 6 h after the result; 1 twice.
     notifications.record(
         NotificationEvents.build(
@@ -128,12 +144,25 @@ def test_notification_precision_recall_and_delays_on_hand_built_days() -> None:
     assert summary["notifications"] == 2
     assert summary["precision"] == 0.5  # 1 was risky, 2 was not
     assert summary["recall"] == 0.5  # risky 0→1 caught, 0→3 missed
-    assert summary["by_setting"]["work"] == {"notifications": 1, "precision": 1.0, "recall": 1.0}
+    assert summary["by_setting"]["work"] == {
+        "notifications": 1,
+        "precision": 1.0,
+        "recall": 1.0,
+        "false_positive_rate": None,  # no non-risky work contact
+    }
     assert summary["by_setting"]["transport"] == {
         "notifications": 1,
         "precision": 0.0,
         "recall": 0.0,
+        "false_positive_rate": 1.0,  # 0→2 at 4 m notified
     }
+    assert summary["false_positive_rate"] == 1.0
+    assert summary["series"] == {
+        "notifications": [0, 2, 0],
+        "true_positives": [0, 1, 0],
+        "people_first_notified": [0, 2, 0],
+    }
+    assert summary["notified_tested_positive_share"] == 0.5  # 2 tested positive on day 2
     assert summary["notified_per_reporter"] == 2.0
     assert summary["infected_by_sender_share"] == 0.5
     assert summary["delay_result_to_notification_hours"]["median"] == pytest.approx(6.0)
@@ -152,10 +181,16 @@ def test_traffic_per_phone_and_day() -> None:
     traffic.initialize(_context())
     traffic.record_download([0, 1], day=0, n_bytes=1000)
     traffic.record_download([0], day=1, n_bytes=[3000])
-    summary = TrafficCollector.combine([traffic.finalize()])["bytes_per_phone_day"]
-    assert summary["count"] == 30  # 10 phones × 3 days
+    other_shard = TrafficCollector()
+    other_shard.initialize(_context())
+    other_shard.record_download([5], day=2, n_bytes=500)
+    merged = TrafficCollector.combine([traffic.finalize(), other_shard.finalize()])
+    summary = merged["bytes_per_phone_day"]
+    assert summary["count"] == 60  # 2 shards × 10 phones × 3 days
     assert summary["max"] == 3000
-    assert summary["mean"] == pytest.approx(5000 / 30)
+    assert summary["mean"] == pytest.approx(5500 / 60)
+    assert merged["series"]["mean"] == pytest.approx([100.0, 150.0, 25.0])  # per day over 20
+    assert merged["series"]["max"] == [1000.0, 3000.0, 500.0]
 
 
 def test_curves_of_shards_add_up_and_infections_averted() -> None:

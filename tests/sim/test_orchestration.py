@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import notifica.sim.simulate as simulate_module
 from notifica.cli import app
-from notifica.sim import Scenario
+from notifica.sim import Scenario, report_plots
 from notifica.sim.simulate import SCHEMA, simulate, write_outputs
 
 runner = CliRunner()
@@ -105,23 +105,22 @@ def test_noiseless_channel_and_a_rule_at_the_ground_truth_catch_the_risky_contac
     assert notifications["recall"] >= 0.95
 
 
-def test_outputs_are_written_whole(tmp_path: Path, fast_metrics: dict[str, Any]) -> None:
+def test_the_report_is_written_whole(tmp_path: Path, fast_metrics: dict[str, Any]) -> None:
     out = tmp_path / "report"
     path = write_outputs(fast_metrics, out, scenario=Scenario())
-    assert path.exists()
-    assert path.parent == out.resolve()
+    assert path == out / "report.html"
     assert json.loads((out / "metrics.json").read_text())["schema"] == SCHEMA
-    path = write_outputs(fast_metrics, out, scenario=Scenario())  # replaces the old one
+    write_outputs(fast_metrics, out, scenario=Scenario())  # replaces the old one
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
 
 
-def test_an_interrupted_write_leaves_nothing(
+def test_ctrl_c_while_the_report_is_written_leaves_nothing(
     tmp_path: Path, fast_metrics: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def killed(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(simulate_module, "write_json_atomically", killed)
+    monkeypatch.setattr(report_plots, "plot_notifications_over_time", killed)
     with pytest.raises(KeyboardInterrupt):
         write_outputs(fast_metrics, tmp_path / "report", scenario=Scenario())
     assert list(tmp_path.iterdir()) == []
@@ -137,7 +136,8 @@ def test_the_cli_runs_and_writes_the_report(tmp_path: Path) -> None:
         "run", "--population", "200", "--days", "2", "--adoption", "0.3", "--out", str(out)
     )
     assert result.exit_code == 0, result.output
-    assert "report:" in result.output
+    assert f"report: {out.resolve() / 'report.html'}" in result.output.replace("\n", "")
+    assert (out / "report.html").exists()
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["run"]["population"] == 200
     assert metrics["run"]["adoption"] == 0.3
@@ -191,6 +191,8 @@ def test_a_sweep_writes_one_metrics_file_per_adoption_and_the_combined_json(
     )
     assert result.exit_code == 0, result.output
     combined = json.loads((out / "sweep.json").read_text())
-    assert [r["adoption"] for r in combined["runs"]] == [0.0, 0.5]
-    for row in combined["runs"]:
-        assert json.loads((out / row["metrics"]).read_text())["schema"] == SCHEMA
+    assert [p["adoption"] for p in combined["points"]] == [0.0, 0.5]
+    for value in ("0", "0.5"):
+        metrics = json.loads((out / f"adoption-{value}" / "metrics.json").read_text())
+        assert metrics["schema"] == SCHEMA
+    assert (out / "report.html").exists()

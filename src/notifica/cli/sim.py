@@ -10,8 +10,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from notifica.cli._output import console, emit, fail, user_errors
-from notifica.sim import Scenario, fit_radio, load_scenario, report, run_epidemic
+from notifica.sim import Scenario, fit_radio, load_scenario, run_epidemic
 from notifica.sim.radio_fit_report import render_report
+from notifica.sim.report import summary_table
 from notifica.sim.simulate import simulate, sweep, write_outputs
 
 app = typer.Typer(name="sim", help="The population simulator.", no_args_is_help=True)
@@ -144,31 +145,6 @@ def _progress() -> Progress:
     )
 
 
-def _summary(metrics: dict[str, Any]) -> Any:
-    summary_table = getattr(report, "summary_table", None)  # the report's, once merged
-    if summary_table is not None:
-        return summary_table(metrics)
-    table = Table("metric", "value", title="notifica simulation")
-    notifications, comparison = metrics["notifications"], metrics["comparison"]
-    rows = [
-        ("residents × days", f"{metrics['run']['population']} × {metrics['run']['days']}"),
-        ("phones", metrics["run"]["phones"]),
-        (
-            "infections with / without the app",
-            (f"{comparison['infections_with_app']} / {comparison['infections_without_app']}"),
-        ),
-        ("infections averted", comparison["infections_averted"]),
-        ("notified people", notifications["notified_people"]),
-        ("precision", notifications["precision"]),
-        ("recall", notifications["recall"]),
-        ("bytes per phone per day (median)", metrics["traffic"]["bytes_per_phone_day"]["median"]),
-        ("elapsed (s)", metrics["run"]["elapsed_s"]),
-    ]
-    for name, value in rows:
-        table.add_row(name, _format(value))
-    return table
-
-
 def _format(value: Any) -> str:
     if value is None:
         return "–"
@@ -217,7 +193,7 @@ def run_command(
         if as_json:
             emit(metrics, as_json=True)
             return
-        console.print(_summary(metrics))
+        console.print(summary_table(metrics))
         console.print(f"report: {path}")
 
 
@@ -240,7 +216,7 @@ def sweep_command(
     processes: int = typer.Option(1, "--processes", min=1, help="Processes for the baselines."),
     as_json: bool = typer.Option(False, "--json", help="Print the sweep as JSON."),
 ) -> None:
-    """One run per adoption value; metrics per run and a combined sweep.json."""
+    """One run per adoption value; a report per run and the sweep's report and sweep.json."""
     with user_errors():
         values = _adoptions(adoption)
         scenario = _scenario(scenario_path, _run_options(population, days, None, seed))
@@ -250,7 +226,7 @@ def sweep_command(
             fail(f"--out {out} exists and is not a directory")
         with _progress() as progress:
             runs = progress.add_task("runs", total=len(values))
-            combined, path = sweep(
+            runs_metrics, path = sweep(
                 scenario,
                 values,
                 out,
@@ -259,20 +235,20 @@ def sweep_command(
                 on_run=lambda *_: progress.advance(runs),
             )
         if as_json:
-            emit(combined, as_json=True)
+            emit(runs_metrics, as_json=True)
             return
         table = Table("adoption", "infections", "averted", "precision", "recall", "notified")
-        for row in combined["runs"]:
+        for m in runs_metrics:
             table.add_row(
-                _format(row["adoption"]),
-                _format(row["infections"]),
-                _format(row["infections_averted"]),
-                _format(row["precision"]),
-                _format(row["recall"]),
-                _format(row["notified_people"]),
+                _format(m["run"]["adoption"]),
+                _format(m["epidemic"]["infections"]),
+                _format(m["comparison"]["infections_averted"]),
+                _format(m["notifications"]["precision"]),
+                _format(m["notifications"]["recall"]),
+                _format(m["notifications"]["notified_people"]),
             )
         console.print(table)
-        console.print(f"sweep: {path}")
+        console.print(f"report: {path}")
 
 
 def _adoptions(text: str) -> list[float]:

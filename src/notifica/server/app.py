@@ -25,8 +25,9 @@ from notifica.protocol import (
     UploadRequest,
 )
 from notifica.server._backend import Backend
-from notifica.server.errors import ApiError, SchemaError, UnknownError
+from notifica.server.errors import ApiError, SchemaError, ServiceUnavailable, UnknownError
 from notifica.server.middleware import BodyLimitMiddleware, MetricsMiddleware
+from notifica.server.repository import DatabaseError
 from notifica.server.routers import analytics, app_config, health, ingestion, keys, otp
 from notifica.server.routers._http import NO_STORE
 from notifica.server.settings import Settings
@@ -74,10 +75,37 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, headers=NO_STORE)
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # A database that is down, restarting, read-only or full: 503 tells clients to retry, and
+    # the pool reconnects on its own. The message names the failure, never the statement's
+    # parameters (`Database._reason`).
+    _log.error("storage failed while serving a request: %s", exc)
+    return _error_response(ServiceUnavailable())
+
+
 async def _unknown_error(request: Request, exc: Exception) -> JSONResponse:
     # The type only: messages may quote request data, and logs carry no identifiers.
     _log.error("unexpected %s while serving a request", type(exc).__name__)
     return _error_response(UnknownError())
+
+
+def _link_index_to_batches(schema: dict[str, Any]) -> None:
+    """OpenAPI links from the index to its oldest and newest batch: what every phone does
+    next, and what lets schemathesis's stateful phase reach real batches."""
+    paths = schema.get("paths", {})
+    index = paths.get("/v1/keys/index", {}).get("get")
+    batch = paths.get("/v1/keys/{batch_index}", {}).get("get")
+    if index is None or batch is None:
+        return
+    ok = index["responses"].get("200")
+    if ok is not None:
+        ok["links"] = {
+            f"{end.capitalize()}Batch": {
+                "operationId": batch["operationId"],
+                "parameters": {"batch_index": f"$response.body#/{end}"},
+            }
+            for end in ("oldest", "newest")
+        }
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -90,6 +118,15 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(model_schema.pop("$defs", {}))
             components[model.__name__] = model_schema
+        unavailable = {
+            "description": ServiceUnavailable.message,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        }
+        for path, operations in schema.get("paths", {}).items():
+            if path.startswith("/v1/"):  # every service here can lose its database
+                for operation in operations.values():
+                    operation.setdefault("responses", {}).setdefault("503", unavailable)
+        _link_index_to_batches(schema)
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -146,6 +183,7 @@ def create_app(
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(DatabaseError, _database_error)
     app.add_exception_handler(Exception, _unknown_error)
     app.add_middleware(MetricsMiddleware, registry=app.state.metrics_registry, clock=backend.clock)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

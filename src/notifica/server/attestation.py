@@ -169,7 +169,12 @@ class JwsAttestationVerifier:
         if payload.get("apkPackageName") != self._package:
             raise InvalidAttestation("apkPackageName is not the app's")
         digests = payload.get("apkCertificateDigestSha256")
-        if not isinstance(digests, list) or not digests or digests[0] not in self._digests:
+        if (
+            not isinstance(digests, list)
+            or not digests
+            or not isinstance(digests[0], str)  # a list or object here raised TypeError
+            or digests[0] not in self._digests
+        ):
             raise InvalidAttestation("apkCertificateDigestSha256 is not the app's")
         if payload.get("basicIntegrity") is not True or payload.get("ctsProfileMatch") is not True:
             raise InvalidAttestation("device integrity verdicts are not both true")

@@ -23,7 +23,7 @@ from notifica.sim.epidemic import (
     TestReason,
     TestResults,
 )
-from notifica.sim.errors import CollectorStateError, ScenarioError, SimError
+from notifica.sim.errors import CollectorStateError, ReportError, ScenarioError, SimError
 from notifica.sim.ground_truth import PairDays, pair_days
 from notifica.sim.metrics import (
     Collector,
@@ -65,6 +65,7 @@ __all__ = [
     "Population",
     "RadioChannel",
     "RadioFit",
+    "ReportError",
     "Reporters",
     "RunContext",
     "RunResult",

@@ -3,7 +3,8 @@
     NotificaError
     └── SimError                 anything the simulator refuses or cannot do
         ├── ScenarioError        a scenario file or override is invalid (names the key)
-        └── CollectorStateError  a metric collector used out of its life cycle
+        ├── CollectorStateError  a metric collector used out of its life cycle
+        └── ReportError          a report cannot be written (bad metrics, output in the way)
 
 Caller misuse inside the simulator's own API (an array of the wrong length, a negative day)
 stays a plain ``ValueError`` / ``TypeError``.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from notifica.errors import NotificaError
 
-__all__ = ["CollectorStateError", "ScenarioError", "SimError"]
+__all__ = ["CollectorStateError", "ReportError", "ScenarioError", "SimError"]
 
 
 class SimError(NotificaError):
@@ -37,3 +38,8 @@ class ScenarioError(SimError):
 
 class CollectorStateError(SimError):
     """A collector was applied before `initialize`, or after / finalized twice."""
+
+
+class ReportError(SimError):
+    """A report cannot be written: the metrics lack a key it shows, or the output directory
+    exists and is not a notifica report (it would be replaced)."""

@@ -237,12 +237,30 @@ class TrafficCollector(Collector):
 
     def _summary(self) -> dict[str, Any]:
         phones = self.context.population.adopter
-        return {"per_phone_day": self._bytes[:, phones].ravel().tolist()}
+        return {
+            "phones": int(phones.sum()),
+            "per_phone_day": self._bytes[:, phones].ravel().tolist(),
+        }
 
     @classmethod
     def combine(cls, summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        values = np.array([v for s in summaries for v in s["per_phone_day"]], dtype=np.float64)
-        return {"bytes_per_phone_day": quantiles(values)}
+        """Quantiles over all phone-days, and per day over the phones (`series`)."""
+        tables = [
+            np.array(s["per_phone_day"], dtype=np.float64).reshape(-1, s["phones"])
+            for s in summaries
+            if s["phones"]
+        ]
+        days = max((len(t) for t in tables), default=0)
+        by_day = np.concatenate(
+            [np.pad(t, ((0, days - len(t)), (0, 0))) for t in tables] or [np.zeros((0, 0))],
+            axis=1,
+        )
+        series: dict[str, list[float | None]] = {"mean": [], "median": [], "p90": [], "max": []}
+        for row in by_day:
+            for key, value in quantiles(row).items():
+                if key in series:
+                    series[key].append(value)
+        return {"bytes_per_phone_day": quantiles(by_day.ravel()), "series": series}
 
 
 def compare_with_baseline(app: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str, Any]:

@@ -68,6 +68,11 @@ class NotificationCollector(Collector):
     uploaded (14 days before the result, from symptom onset − 2 days, Immuni's filter) and one
     publish period plus one detection period fit before the end of the run — and the receiver
     had not reported positive itself by then (a positive user's app never notifies).
+
+    Epidemiological labels beside the proximity ones: `infected_by_sender_share` (notified
+    pairs where the sender infected the receiver) and `notified_tested_positive_share` (notified
+    people with a positive result at or after their first notification, what the NHS app's
+    "SAR among notified contacts" measures, sim §4.1). `series` counts per day of `notified_s`.
     """
 
     name = "notifications"
@@ -81,11 +86,14 @@ class NotificationCollector(Collector):
         self._reporters: list[_Reporters] = []
         n = self.context.population.size
         self._infector = np.full(n, -1, dtype=np.int32)
+        self._positives: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]] = []
 
     def _day(self, outcome: DayOutcome) -> None:
         r = outcome.reporters
         self._reporters.append(_Reporters(r.person, r.result_s, r.onset_s))
         self._infector[outcome.infections.infectee] = outcome.infections.infector
+        tests = outcome.test_results
+        self._positives.append((tests.person[tests.positive], tests.result_s[tests.positive]))
 
     def record(self, events: NotificationEvents) -> None:
         """Add notifications (any time after `initialize`, before `finalize`)."""
@@ -100,32 +108,66 @@ class NotificationCollector(Collector):
         risky, setting = truth.look_up(
             _pair_key(events.exposure_day, events.sender, events.receiver, n)
         )
-        eligible_key, eligible_setting = self._eligible(truth, reporters, n)
-        notified = np.isin(
-            eligible_key, _directed_key(events.exposure_day, events.sender, events.receiver, n)
-        )
+        event_key = _directed_key(events.exposure_day, events.sender, events.receiver, n)
+        eligible_key, eligible_setting = self._eligible(truth, reporters, n, risky=True)
+        notified = np.isin(eligible_key, event_key)
+        negative_key, negative_setting = self._eligible(truth, reporters, n, risky=False)
+        false_alarm = np.isin(negative_key, event_key)
         report_at = np.full(n, np.nan)
         report_at[reporters.person] = reporters.result_s
         delay_h = (events.notified_s - report_at[events.sender]) / 3600
         pairs = np.unique(events.sender.astype(np.int64) * n + events.receiver)
         infected_by_sender = self._infector[pairs % n] == pairs // n
+        first_notified_s = np.full(n, np.inf)
+        np.minimum.at(first_notified_s, events.receiver, events.notified_s)
+        positive_person = np.concatenate([p for p, _ in self._positives] or [np.zeros(0, np.int32)])
+        positive_s = np.concatenate([t for _, t in self._positives] or [np.zeros(0)])
+        tested_positive = np.unique(
+            positive_person[positive_s >= first_notified_s[positive_person]]
+        )
         return {
             "notifications": len(events),
             "true_positives": int(risky.sum()),
-            "by_setting": _setting_counts(setting, risky, eligible_setting, notified),
+            "by_setting": _setting_counts(
+                (setting, risky), (eligible_setting, notified), (negative_setting, false_alarm)
+            ),
             "eligible": len(eligible_key),
             "eligible_notified": int(notified.sum()),
+            "negatives": len(negative_key),
+            "negatives_notified": int(false_alarm.sum()),
             "reporters": len(reporters.person),
             "notified_people": len(np.unique(events.receiver)),
             "notified_pairs": len(pairs),
             "notified_pairs_infected_by_sender": int(infected_by_sender.sum()),
             "delay_hours": delay_h[~np.isnan(delay_h)].tolist(),
+            "notified_tested_positive": len(tested_positive),
+            "daily": self._daily(events, risky, first_notified_s),
+        }
+
+    def _daily(
+        self,
+        events: NotificationEvents,
+        risky: npt.NDArray[np.bool_],
+        first_notified_s: npt.NDArray[np.float64],
+    ) -> dict[str, list[int]]:
+        """Per simulated day of `notified_s`: notifications, true ones, people notified anew."""
+        days = self.context.scenario.run.days
+
+        def count(seconds: npt.NDArray[np.float64]) -> list[int]:
+            day = np.floor(seconds / DAY_S).astype(np.int64)
+            return np.bincount(day, minlength=days).tolist()  # type: ignore[no-any-return]
+
+        return {
+            "notifications": count(events.notified_s),
+            "true_positives": count(events.notified_s[risky]),
+            "people_first_notified": count(first_notified_s[np.isfinite(first_notified_s)]),
         }
 
     def _eligible(
-        self, truth: _TruthTable, reporters: _Reporters, n: int
+        self, truth: _TruthTable, reporters: _Reporters, n: int, *, risky: bool
     ) -> tuple[Keys, npt.NDArray[np.int8]]:
-        """Directed risky pair-days whose sender's keys the receiver could have matched."""
+        """Directed risky (or, with `risky` false, non-risky) pair-days whose sender's keys the
+        receiver could have matched: the recall's (or the false-positive rate's) denominator."""
         scenario = self.context.scenario
         delay = scenario.app.publish_period_s + scenario.app.detection_period_s
         latest = self.context.end_s - delay
@@ -149,7 +191,8 @@ class NotificationCollector(Collector):
         catchable_until[person] = result_s + delay
         reported_at = np.full(n, np.inf)
         reported_at[reporters.person] = reporters.result_s
-        risky_key, setting = truth.key[truth.risky], truth.setting[truth.risky]
+        chosen = truth.risky == risky
+        risky_key, setting = truth.key[chosen], truth.setting[chosen]
         day, a, b = risky_key // (n * n), (risky_key // n) % n, risky_key % n
         keys, settings = [], []
         for sender, receiver in ((a, b), (b, a)):
@@ -168,6 +211,9 @@ class NotificationCollector(Collector):
         reporters = sum(s["reporters"] for s in summaries)
         pairs = sum(s["notified_pairs"] for s in summaries)
         delays = np.array([d for s in summaries for d in s["delay_hours"]])
+        notified_people = sum(s["notified_people"] for s in summaries)
+        negatives = sum(s["negatives"] for s in summaries)
+        negatives_notified = sum(s["negatives_notified"] for s in summaries)
         by_setting: dict[str, dict[str, float | None]] = {}
         for label in (*SETTING_LABELS, "none"):
             cells = [s["by_setting"].get(label, {}) for s in summaries]
@@ -175,26 +221,50 @@ class NotificationCollector(Collector):
             n_tp = sum(c.get("true_positives", 0) for c in cells)
             n_eligible = sum(c.get("eligible", 0) for c in cells)
             n_caught = sum(c.get("eligible_notified", 0) for c in cells)
+            n_negatives = sum(c.get("negatives", 0) for c in cells)
+            n_false = sum(c.get("negatives_notified", 0) for c in cells)
             by_setting[label] = {
                 "notifications": n_notified,
                 "precision": n_tp / n_notified if n_notified else None,
                 "recall": n_caught / n_eligible if n_eligible else None,
+                "false_positive_rate": n_false / n_negatives if n_negatives else None,
             }
         return {
             "notifications": total,
             "precision": tp / total if total else None,
             "recall": caught / eligible if eligible else None,
+            "false_positive_rate": negatives_notified / negatives if negatives else None,
             "by_setting": by_setting,
             "reporters": reporters,
             "notified_per_reporter": pairs / reporters if reporters else None,
-            "notified_people": sum(s["notified_people"] for s in summaries),
+            "notified_people": notified_people,
             "infected_by_sender_share": (
                 sum(s["notified_pairs_infected_by_sender"] for s in summaries) / pairs
                 if pairs
                 else None
             ),
             "delay_result_to_notification_hours": quantiles(delays),
+            "notified_tested_positive_share": (
+                sum(s["notified_tested_positive"] for s in summaries) / notified_people
+                if notified_people
+                else None
+            ),
+            "series": _sum_series([s["daily"] for s in summaries]),
         }
+
+
+def _sum_series(parts: Sequence[Mapping[str, Sequence[int]]]) -> dict[str, list[int]]:
+    """Add daily series of shards element-wise (a shorter series counts as zeros after its end)."""
+    out: dict[str, list[int]] = {}
+    for part in parts:
+        for key, values in part.items():
+            old = out.get(key, [])
+            length = max(len(old), len(values))
+            out[key] = [
+                (old[i] if i < len(old) else 0) + (values[i] if i < len(values) else 0)
+                for i in range(length)
+            ]
+    return out
 
 
 def _pair_key(day: npt.ArrayLike, x: npt.ArrayLike, y: npt.ArrayLike, n: int) -> Keys:
@@ -277,19 +347,23 @@ def _concat_events(events: list[NotificationEvents]) -> NotificationEvents:
     return NotificationEvents(*(np.concatenate([getattr(e, c) for e in events]) for c in columns))
 
 
+Labelled = tuple[npt.NDArray[np.int8], npt.NDArray[np.bool_]]
+
+
 def _setting_counts(
-    setting: npt.NDArray[np.int8],
-    risky: npt.NDArray[np.bool_],
-    eligible_setting: npt.NDArray[np.int8],
-    notified: npt.NDArray[np.bool_],
+    events: Labelled, positives: Labelled, negatives: Labelled
 ) -> dict[str, dict[str, int]]:
+    """Per setting: notifications (setting, risky), risky eligible pair-days (setting, notified),
+    non-risky eligible pair-days (setting, notified)."""
     out: dict[str, dict[str, int]] = {}
     for code, label in [*enumerate(SETTING_LABELS), (-1, "none")]:
-        mine, theirs = setting == code, eligible_setting == code
+        mine, theirs, clear = events[0] == code, positives[0] == code, negatives[0] == code
         out[label] = {
             "notified": int(mine.sum()),
-            "true_positives": int((mine & risky).sum()),
+            "true_positives": int((mine & events[1]).sum()),
             "eligible": int(theirs.sum()),
-            "eligible_notified": int((theirs & notified).sum()),
+            "eligible_notified": int((theirs & positives[1]).sum()),
+            "negatives": int(clear.sum()),
+            "negatives_notified": int((clear & negatives[1]).sum()),
         }
     return out

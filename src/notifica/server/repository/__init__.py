@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import delete
 
 from notifica.server.repository._database import (
+    CorruptBatch,
     Database,
     DatabaseError,
     DatabaseLocked,
@@ -46,6 +47,7 @@ from notifica.server.repository.uploads import UploadStore
 
 __all__ = [
     "BatchInfo",
+    "CorruptBatch",
     "DailyCounts",
     "Database",
     "DatabaseError",

@@ -28,11 +28,22 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from notifica.errors import NotificaError
 
-__all__ = ["Database", "DatabaseError", "DatabaseLocked", "normalise_url"]
+__all__ = ["CorruptBatch", "Database", "DatabaseError", "DatabaseLocked", "normalise_url"]
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for the write lock before giving up."""
+
+
+_SQLITE_REASONS = (
+    (("database or disk is full",), "the disk is full"),
+    (
+        ("readonly database", "read-only", "unable to open database file"),
+        "the file or its directory is read-only or missing (check permissions and the mount)",
+    ),
+    (("disk i/o error",), "disk I/O error (disk full, file-size limit or failing disk)"),
+)
+"""SQLite's errors that mean the disk, not notifica, is at fault."""
 
 
 class DatabaseError(NotificaError):
@@ -41,6 +52,10 @@ class DatabaseError(NotificaError):
 
 class DatabaseLocked(DatabaseError):
     """Another process holds the lock that this operation needs."""
+
+
+class CorruptBatch(DatabaseError):
+    """A stored batch does not match the SHA-256 recorded when it was published."""
 
 
 def normalise_url(url: str) -> URL:
@@ -78,6 +93,7 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         parsed = normalise_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self._sqlite_path = parsed.database if self.is_sqlite else None
         if self.is_sqlite:
             if sqlite3.sqlite_version_info < (3, 35):
                 raise DatabaseError(
@@ -110,7 +126,7 @@ class Database:
                 else:
                     yield conn.execution_options(isolation_level="AUTOCOMMIT")
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"database read failed: {exc.__class__.__name__}") from exc
+            raise DatabaseError(f"database read failed: {self._reason(exc)}") from exc
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -124,7 +140,7 @@ class Database:
         except SQLAlchemyError as exc:
             if "database is locked" in str(exc):
                 raise DatabaseLocked("the SQLite database is locked by another writer") from exc
-            raise DatabaseError(f"database write failed: {exc.__class__.__name__}") from exc
+            raise DatabaseError(f"database write failed: {self._reason(exc)}") from exc
 
     @contextmanager
     def statement(self) -> Iterator[Connection]:
@@ -135,7 +151,17 @@ class Database:
             with self.engine.connect() as conn:
                 yield conn.execution_options(isolation_level="AUTOCOMMIT")
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"database write failed: {exc.__class__.__name__}") from exc
+            raise DatabaseError(f"database write failed: {self._reason(exc)}") from exc
+
+    def _reason(self, exc: SQLAlchemyError, *, detail: bool = False) -> str:
+        """What went wrong, in words an operator can act on; never the statement's parameters
+        (they may be citizen data), unless `detail` (the migrations, which have none)."""
+        text = str(getattr(exc, "orig", None) or exc).lower()
+        where = f"SQLite file {self._sqlite_path}" if self._sqlite_path else "the database"
+        for needles, meaning in _SQLITE_REASONS:
+            if self.is_sqlite and any(needle in text for needle in needles):
+                return f"{where}: {meaning}; this operation wrote nothing"
+        return str(exc) if detail else exc.__class__.__name__
 
     def upgrade(self) -> str:
         """Create or upgrade the schema to the latest migration; return the revision."""
@@ -148,7 +174,9 @@ class Database:
                 conn.commit()
                 revision = MigrationContext.configure(conn).get_current_revision()
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"database upgrade failed: {exc}") from exc
+            raise DatabaseError(
+                f"database upgrade failed: {self._reason(exc, detail=True)}"
+            ) from exc
         return revision or ""
 
     def head_revision(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -9,11 +11,13 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from notifica.server.repository._database import Database
+from notifica.server.repository._database import CorruptBatch, Database
 from notifica.server.repository.records import BatchInfo, PendingKeys
 from notifica.server.repository.tables import batches, pending_keys, publish_state
 
 __all__ = ["BatchStore", "PublishSession"]
+
+_log = logging.getLogger("notifica.server")
 
 PUBLISH_LOCK_KEY = 0x6E6F_7469_6669_6361
 """PostgreSQL advisory-lock key of the publisher ("notifica" in ASCII)."""
@@ -90,6 +94,7 @@ class PublishSession:
                 created_at=created_at,
                 key_count=key_count,
                 content=content,
+                content_sha256=hashlib.sha256(content).hexdigest(),
             )
         )
 
@@ -166,11 +171,24 @@ class BatchStore:
         return int(row[0]), int(row[1])
 
     def content(self, index: int) -> bytes | None:
-        """The signed zip of batch `index`."""
-        stmt = select(batches.c.content).where(batches.c.batch_index == index)
+        """The signed zip of batch `index`, checked against the digest stored with it.
+
+        Raises:
+            CorruptBatch: the stored bytes no longer match (disk or manual damage); such a
+                batch is never handed out.
+        """
+        stmt = select(batches.c.content, batches.c.content_sha256).where(
+            batches.c.batch_index == index
+        )
         with self._db.read() as conn:
-            value = conn.execute(stmt).scalar_one_or_none()
-        return None if value is None else bytes(value)
+            row = conn.execute(stmt).first()
+        if row is None:
+            return None
+        content = bytes(row[0])
+        if hashlib.sha256(content).hexdigest() != row[1]:
+            _log.error("batch %d does not match its stored SHA-256: not served", index)
+            raise CorruptBatch(f"batch {index} does not match its stored SHA-256")
+        return content
 
     def last(self) -> BatchInfo | None:
         """The newest batch."""

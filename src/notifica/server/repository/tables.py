@@ -128,6 +128,7 @@ batches = Table(
     Column("created_at", UtcDateTime, nullable=False, index=True),
     Column("key_count", Integer, nullable=False),
     Column("content", LargeBinary, nullable=False),  # the signed zip, served as is
+    Column("content_sha256", String(64), nullable=False),  # checked before serving
 )
 
 publish_state = Table(

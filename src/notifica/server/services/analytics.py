@@ -21,7 +21,7 @@ from notifica.protocol import (
 )
 from notifica.server.attestation import AttestationVerifier, InvalidAttestation
 from notifica.server.devicecheck import DeviceCheck, DeviceCheckError, authorize_device
-from notifica.server.repository import OperationalInfoRecord, Repository
+from notifica.server.repository import DatabaseError, OperationalInfoRecord, Repository
 from notifica.server.settings import Settings
 from notifica.server.timing import Sleeper
 
@@ -149,6 +149,8 @@ class AnalyticsService:
                 await asyncio.to_thread(self._store_token, token_hash, now)
         except DeviceCheckError as exc:
             _log.info("analytics token not authorised: %s", exc)
+        except DatabaseError as exc:  # a background task: nobody else would see it
+            _log.error("analytics token authorised but not stored: %s", exc)
         finally:
             self._in_flight.discard(token_hash)
 
