@@ -4,6 +4,7 @@ sleeper, the deterministic signer and the attributing risk rule."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime
 
 import httpx
@@ -19,6 +20,8 @@ from notifica.protocol import (
     SignatureInfo,
     TemporaryExposureKey,
 )
+from notifica.server import INLINE_BLOCKING_CALLS
+from notifica.server.routers._http import run
 from notifica.sim import Scenario
 from notifica.sim.backend import CdnTransport, ClockSleeper, DeterministicSigner
 from notifica.sim.risk import AttributingRule, ground_truth_threshold_db, rule_for_scenario
@@ -198,3 +201,14 @@ def test_the_ground_truth_rule_is_per_sender_at_the_median_attenuation_of_2_m() 
     assert not rule.assess([_exposure(b"a" * 16, 20, threshold + 1)], now_unix_s=now).is_at_risk
     two_short = [_exposure(b"a" * 16, 10, threshold), _exposure(b"b" * 16, 10, threshold)]
     assert not rule.assess(two_short, now_unix_s=now).is_at_risk
+
+
+def test_server_calls_run_inline_only_where_the_simulator_asks() -> None:
+    async def caller(inline: bool) -> int:
+        if inline:
+            INLINE_BLOCKING_CALLS.set(True)
+        return await run(threading.get_ident)
+
+    here = threading.get_ident()
+    assert asyncio.run(caller(inline=True)) == here
+    assert asyncio.run(caller(inline=False)) != here  # the thread pool, as in production
