@@ -43,6 +43,16 @@ def fast_metrics() -> dict[str, Any]:
     return simulate(Scenario().with_values({**FAST, "adoption.overall": 0.6}))
 
 
+@pytest.fixture(scope="module")
+def tiny_metrics() -> dict[str, Any]:
+    return simulate(
+        Scenario().with_values(
+            {**FAST, "run.population": 150, "run.days": 2, "adoption.overall": 0.3}
+        )
+    )
+
+
+@pytest.mark.slow
 def test_the_metrics_follow_the_output_contract(fast_metrics: dict[str, Any]) -> None:
     m = fast_metrics
     assert m["schema"] == SCHEMA
@@ -71,6 +81,7 @@ def test_the_metrics_follow_the_output_contract(fast_metrics: dict[str, Any]) ->
     json.dumps(m, allow_nan=False)
 
 
+@pytest.mark.slow
 def test_same_seed_same_metrics(fast_metrics: dict[str, Any]) -> None:
     again = simulate(Scenario().with_values({**FAST, "adoption.overall": 0.6}))
     assert _without_timing(again) == _without_timing(fast_metrics)
@@ -105,24 +116,24 @@ def test_noiseless_channel_and_a_rule_at_the_ground_truth_catch_the_risky_contac
     assert notifications["recall"] >= 0.95
 
 
-def test_the_report_is_written_whole(tmp_path: Path, fast_metrics: dict[str, Any]) -> None:
+def test_the_report_is_written_whole(tmp_path: Path, tiny_metrics: dict[str, Any]) -> None:
     out = tmp_path / "report"
-    path = write_outputs(fast_metrics, out, scenario=Scenario())
+    path = write_outputs(tiny_metrics, out, scenario=Scenario())
     assert path == out / "report.html"
     assert json.loads((out / "metrics.json").read_text())["schema"] == SCHEMA
-    write_outputs(fast_metrics, out, scenario=Scenario())  # replaces the old one
+    write_outputs(tiny_metrics, out, scenario=Scenario())  # replaces the old one
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
 
 
 def test_ctrl_c_while_the_report_is_written_leaves_nothing(
-    tmp_path: Path, fast_metrics: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tiny_metrics: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def killed(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(report_plots, "plot_notifications_over_time", killed)
     with pytest.raises(KeyboardInterrupt):
-        write_outputs(fast_metrics, tmp_path / "report", scenario=Scenario())
+        write_outputs(tiny_metrics, tmp_path / "report", scenario=Scenario())
     assert list(tmp_path.iterdir()) == []
 
 
@@ -182,6 +193,7 @@ def test_ctrl_c_during_a_run_leaves_no_report(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_sweep_writes_one_metrics_file_per_adoption_and_the_combined_json(
     tmp_path: Path,
 ) -> None:
