@@ -53,11 +53,13 @@ from notifica.server.repository import (
     ProvinceNotifications,
     Repository,
 )
+from notifica.server.routers._http import INLINE_BLOCKING_CALLS
 from notifica.server.settings import SERVICES, Settings
 from notifica.server.signing import SigningKeyMissing, load_signer
 from notifica.server.timing import AsyncioSleeper, NoSleep, RecordingSleeper, Sleeper
 
 __all__ = [
+    "INLINE_BLOCKING_CALLS",
     "SERVICES",
     "ApiError",
     "AppExtension",

@@ -7,6 +7,7 @@ when it touches the database), and return a response; they never build error bod
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -52,8 +53,17 @@ async def get_backend(request: Request) -> Backend:
 BackendDep = Annotated[Backend, Depends(get_backend)]
 
 
+INLINE_BLOCKING_CALLS: ContextVar[bool] = ContextVar(
+    "notifica_inline_blocking_calls", default=False
+)
+"""True where the caller serves one request at a time in process (the simulator): blocking
+service calls then run on the event loop, saving a thread hand-off per request."""
+
+
 async def run(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run a blocking service call in the thread pool."""
+    """Run a blocking service call in the thread pool (inline under `INLINE_BLOCKING_CALLS`)."""
+    if INLINE_BLOCKING_CALLS.get():
+        return func(*args, **kwargs)
     return await run_in_threadpool(func, *args, **kwargs)
 
 
