@@ -134,7 +134,7 @@ class Month:
         self.phones: list[Phone] = []
         for number, (address, model, android, build) in enumerate(DEVICES):
             headers = {
-                "X-Forwarded-For": f"{address}, 10.12.0.4",
+                "X-Forwarded-For": f"10.12.0.4, {address}",
                 "User-Agent": user_agent(model, android, build),
             }
             transport = Proxied(httpx.ASGITransport(app=self.app), headers, self.seen)
@@ -312,7 +312,7 @@ async def _visit(base: str) -> list[int]:
                 await asyncio.sleep(0.2)
         for number, (address, model, android, build) in enumerate(DEVICES):
             headers = {
-                "X-Forwarded-For": f"{address}, 10.12.0.4",
+                "X-Forwarded-For": f"10.12.0.4, {address}",
                 "User-Agent": user_agent(model, android, build),
             }
             otp = make_otp(random.Random(number))

@@ -39,7 +39,12 @@ from notifica.server.errors import (
     UnknownError,
 )
 from notifica.server.jobs import PublishReport, RetentionReport, ServerJobs, publish, retention
-from notifica.server.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from notifica.server.ratelimit import (
+    MemoryRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+    forwarded_address,
+)
 from notifica.server.repository import (
     DailyCounts,
     DatabaseError,
@@ -94,6 +99,7 @@ __all__ = [
     "UnauthorizedOtp",
     "UnknownError",
     "create_app",
+    "forwarded_address",
     "load_signer",
     "publish",
     "retention",

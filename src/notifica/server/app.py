@@ -185,6 +185,10 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(DatabaseError, _database_error)
     app.add_exception_handler(Exception, _unknown_error)
+    if "ingestion" in chosen:  # inside the metrics and the body cap, before FastAPI's routing
+        app.add_middleware(
+            ingestion.IngestionEndpoints, backend=backend, handlers=app.exception_handlers
+        )
     app.add_middleware(MetricsMiddleware, registry=app.state.metrics_registry, clock=backend.clock)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

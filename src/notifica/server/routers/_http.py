@@ -20,6 +20,7 @@ from notifica.server._backend import Backend
 from notifica.server.errors import ApiError, SchemaError
 
 __all__ = [
+    "JSON_TYPES",
     "BackendDep",
     "cache_public",
     "empty",
@@ -38,12 +39,13 @@ M = TypeVar("M", bound=BaseModel)
 NO_STORE = {"Cache-Control": "no-store"}
 """Every POST response and every 204 (immuni-api.md §2, ``helpers/cache.py``)."""
 
-_JSON_TYPES = frozenset({"application/json", "application/json;charset=utf-8"})
+JSON_TYPES = frozenset({"application/json", "application/json;charset=utf-8"})
 """The only accepted request content types, case-insensitive (``_validate_json_content_type``)."""
 
 
 async def get_backend(request: Request) -> Backend:
-    """The backend the app was built on."""
+    """The backend the app was built on (a coroutine: FastAPI runs plain functions in the
+    thread pool, a hop that cost more than the rest of a request)."""
     backend: Backend = request.app.state.backend
     return backend
 
@@ -107,7 +109,7 @@ async def read_body(request: Request, model: type[M], *, today: date | None = No
         RequestTooLarge: the body passed the hard cap while being read.
     """
     content_type = request.headers.get("content-type", "").lower().replace(" ", "")
-    if content_type not in _JSON_TYPES:
+    if content_type not in JSON_TYPES:
         raise SchemaError("Content-Type must be application/json")
     body = await request.body()
     with wire_errors():
