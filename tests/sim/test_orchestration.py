@@ -254,3 +254,14 @@ def test_the_backend_can_run_on_postgresql(empty_postgres: str) -> None:
     assert on_postgres["traffic"]["bytes_per_phone_day"]["median"] == pytest.approx(
         on_sqlite["traffic"]["bytes_per_phone_day"]["median"], rel=0.01
     )  # the same answers, up to a few bytes of serialisation
+
+
+def test_provinces_share_one_backend_and_one_clock() -> None:
+    scenario = Scenario().with_values(
+        {**FAST, "run.population": 200, "run.days": 2, "run.provinces": {"BO": 0.5, "MI": 0.5}}
+    )
+    metrics = simulate(scenario)
+    assert metrics["run"]["shards"] == 2
+    assert metrics["run"]["phones"] > 0
+    assert metrics["system"]["detections"] >= metrics["run"]["phones"] * 2 * 5
+    assert metrics["epidemic"]["infections"] >= FAST["run.initial_infections"]
