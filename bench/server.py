@@ -13,7 +13,9 @@ What it does, all on this machine (loopback only, bounded in time):
    and a dummy check-otp (the same 110 kB request, parsed, without the database);
 4. ``POST /v1/ingestion/check-otp`` and ``POST /v1/ingestion/upload`` padded to 110 000 bytes
    with 14 keys, one fresh OTP per upload, with wrk (Debian's ``wrk`` package) at a fixed
-   number of connections: requests/s, p50 and p99 latency, non-2xx count;
+   number of connections: requests/s, p50 and p99 latency, non-2xx count, and the CPU time per
+   request of the server, of the database's PostgreSQL backends and of wrk (steadier than
+   requests/s on a machine shared with other jobs);
 5. check-otp again with the default N(150 ms, 20 ms) release schedule, to show that held
    responses cost no throughput (they wait asynchronously);
 6. loads ``--keys`` pending keys with ``COPY`` and times one ``publish`` of all of them
@@ -30,7 +32,9 @@ import hashlib
 import json
 import os
 import re
+import resource
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -39,6 +43,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -140,14 +145,63 @@ def _upload_body(now: datetime) -> bytes:
     return json.dumps(body).encode()
 
 
+class _CpuMeter:
+    """CPU seconds spent so far by the server's processes, the scratch database's PostgreSQL
+    backends and finished children (wrk): per request, a figure that the other jobs on a
+    shared machine disturb far less than requests/s."""
+
+    def __init__(self, server: subprocess.Popen[bytes], database: str) -> None:
+        self.session = server.pid  # started with start_new_session: its workers share it
+        self.database = database
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _process_cpu(self, pid: int) -> tuple[int, float]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited meanwhile
+            return -1, 0.0
+        return int(fields[3]), (int(fields[11]) + int(fields[12])) / self.tick
+
+    def snapshot(self) -> dict[str, float]:
+        server = 0.0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                session, cpu = self._process_cpu(int(entry.name))
+                if session == self.session:
+                    server += cpu
+        try:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+                pids = conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,)
+                ).fetchall()
+        except psycopg.OperationalError:  # e.g. the shared cluster's max_connections reached
+            pids = None
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {
+            "server": server,
+            "postgres": (
+                float("nan") if pids is None else sum(self._process_cpu(p)[1] for (p,) in pids)
+            ),
+            "wrk": children.ru_utime + children.ru_stime,
+        }
+
+
 def _wrk(
-    url: str, *, duration: int, connections: int, lua: Path | None, args: list[str]
+    url: str,
+    *,
+    duration: int,
+    connections: int,
+    lua: Path | None,
+    args: list[str],
+    meter: _CpuMeter,
 ) -> dict[str, float]:
+    before = meter.snapshot()
     command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
     if lua is not None:
         command += ["-s", str(lua)]
     command += [url, "--", *args]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    after = meter.snapshot()
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
 
     def percentile(p: str) -> float:
@@ -162,6 +216,7 @@ def _wrk(
         "p99_ms": percentile("99"),
         "non_2xx": float(bad.group(1)) if bad else 0.0,
         "requests": float(total),
+        **{f"{k}_cpu_ms": (after[k] - before[k]) * 1000 / max(total, 1) for k in after},
     }
 
 
@@ -172,16 +227,27 @@ def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[byt
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: _stop reaches the workers too
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/").status_code == 200:
                 return process
         except httpx.TransportError:
             time.sleep(0.3)
-    process.kill()
+    _stop(process)
     raise SystemExit("notifica serve did not start")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server and its workers (killing only the supervisor would orphan them)."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def main() -> None:
@@ -209,7 +275,7 @@ def main() -> None:
         NOTIFICA_INGESTION_RATE_LIMIT_PER_MINUTE="0",
         NOTIFICA_INGESTION_DELAY_MEAN_MS="0",
         NOTIFICA_INGESTION_DELAY_SIGMA_MS="0",
-        NOTIFICA_DATABASE_POOL_SIZE="20",
+        NOTIFICA_DATABASE_POOL_SIZE="24",  # async upload connections per worker: c=64 over 2
     )
     results: dict[str, dict[str, float]] = {}
     try:
@@ -230,8 +296,12 @@ def main() -> None:
         one_token.write_text(tokens[0] + "\n")
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        common = {"duration": options.duration, "connections": options.connections}
+        common: dict[str, Any] = {
+            "duration": options.duration,
+            "connections": options.connections,
+        }
         server = _serve(env, port, options.workers)
+        common["meter"] = _CpuMeter(server, name)
         try:
             results["GET / (baseline)"] = _wrk(f"{base}/", lua=None, args=[], **common)
             results["check-otp"] = _wrk(
@@ -253,8 +323,7 @@ def main() -> None:
                 **common,
             )
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            _stop(server)
         delayed_env = {
             **env,
             "NOTIFICA_INGESTION_DELAY_MEAN_MS": "150",
@@ -268,10 +337,10 @@ def main() -> None:
                 args=["2", str(one_token), str(check_file), "/v1/ingestion/check-otp"],
                 duration=options.duration,
                 connections=4 * options.connections,
+                meter=_CpuMeter(server, name),
             )
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            _stop(server)
 
         with psycopg.connect(url) as conn:
             conn.execute("TRUNCATE pending_keys")
@@ -290,13 +359,23 @@ def main() -> None:
         f"\nnotifica serve --workers {options.workers}, wrk -t2 -c{options.connections}"
         f" -d{options.duration}s, PostgreSQL"
     )
-    print("| request | requests/s | p50 | p99 | non-2xx | vs GET / |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| request | requests/s | p50 | p99 | non-2xx | vs GET / "
+        "| CPU ms per request: server / PostgreSQL / wrk | 2-core ceiling |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for label, r in results.items():
+        cpu = r["server_cpu_ms"] + r["postgres_cpu_ms"] + r["wrk_cpu_ms"]
         print(
             f"| {label} | {r['rps']:,.0f} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms "
-            f"| {int(r['non_2xx'])} of {int(r['requests'])} | ×{r['rps'] / baseline:.2f} |"
+            f"| {int(r['non_2xx'])} of {int(r['requests'])} | ×{r['rps'] / baseline:.2f} "
+            f"| {r['server_cpu_ms']:.2f} / {r['postgres_cpu_ms']:.2f} / {r['wrk_cpu_ms']:.2f} "
+            f"| {2000 / cpu:,.0f}/s |"
         )
+    print(
+        "\n(2-core ceiling: 2 CPU-seconds divided by the CPU one request cost all three;"
+        " what the two cores could serve with nothing else running.)"
+    )
     print(
         f"\npublish: {report.keys_published:,} keys in {len(report.batches)} batches "
         f"in {publish_s:.1f} s ({report.keys_published / publish_s:,.0f} keys/s)"

@@ -3,8 +3,9 @@
 
 Runs ``tests/reliability/test_fuzz.py`` (export reader, advertisement parser, OTP
 validator, attestation verifier) with ``--examples`` examples per test, and schemathesis
-over every operation of ``/openapi.json`` (``tests/server/test_openapi.py``) with
-``--api-examples`` per operation. Exit status is pytest's.
+over every operation of ``/openapi.json`` (``tests/server/test_openapi.py``) and along its
+links (``tests/reliability/test_api_stateful.py``) with ``--api-examples`` per operation
+and state-machine run. Exit status is pytest's.
 
     .venv/bin/python scripts/fuzz_long.py --examples 20000 --api-examples 500
 """
@@ -33,7 +34,7 @@ def main() -> int:
     )
     targets = ["tests/reliability/test_fuzz.py"]
     if not args.skip_api:
-        targets.append("tests/server/test_openapi.py")
+        targets += ["tests/server/test_openapi.py", "tests/reliability/test_api_stateful.py"]
     command = [sys.executable, "-m", "pytest", *targets, "-n", "0", "-q", "--durations=0"]
     return subprocess.call(command, cwd=ROOT, env=env)
 

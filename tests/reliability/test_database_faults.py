@@ -120,9 +120,15 @@ async def _load(
     await asyncio.gather(*(worker(i) for i in range(6)))
 
 
-async def _phase(t: Traffic, name: str, seconds: float) -> None:
+async def _phase(t: Traffic, name: str, status: int, count: int, timeout_s: float = 60) -> None:
+    """Stay in phase `name` until `count` answers with `status` were seen (load-adaptive:
+    the machine may be slow); fail after `timeout_s`."""
     t.phase = name
-    await asyncio.sleep(seconds)
+    for _ in range(int(timeout_s / 0.05)):
+        if t.statuses.get(name, Counter())[status] >= count:
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail(f"phase {name!r}: fewer than {count} answers {status} in {timeout_s} s")
 
 
 async def test_database_stopped_under_load_answers_503_recovers_and_loses_nothing(
@@ -149,21 +155,21 @@ async def test_database_stopped_under_load_answers_503_recovers_and_loses_nothin
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://notifica.test") as client:
         load = asyncio.create_task(_load(client, his, clock, traffic, stop))
-        await _phase(traffic, "up", 1.5)
+        await _phase(traffic, "up", 204, 60)
         traffic.phase = "stopping"
         await asyncio.to_thread(cluster.stop, "fast")
-        await _phase(traffic, "down", 1.5)
+        await _phase(traffic, "down", 503, 100)
         traffic.phase = "starting"
         await asyncio.to_thread(cluster.start)
-        await _phase(traffic, "recovering", 1.0)
-        await _phase(traffic, "recovered", 1.5)
+        await _phase(traffic, "recovering", 204, 10)
+        await _phase(traffic, "recovered", 204, 60)
         traffic.phase = "crashing"
         await asyncio.to_thread(cluster.stop, "immediate")
-        await _phase(traffic, "crashed", 1.0)
+        await _phase(traffic, "crashed", 503, 100)
         traffic.phase = "restarting"
         await asyncio.to_thread(cluster.start)
-        await _phase(traffic, "recovering 2", 1.0)
-        await _phase(traffic, "recovered 2", 1.5)
+        await _phase(traffic, "recovering 2", 204, 10)
+        await _phase(traffic, "recovered 2", 204, 60)
         stop.set()
         await load
     await backend.aclose()
@@ -174,14 +180,11 @@ async def test_database_stopped_under_load_answers_503_recovers_and_loses_nothin
     assert [r for r in caplog.records if r.exc_info] == []  # no traceback in the logs either
     for phase in ("up", "recovered", "recovered 2"):
         counts = traffic.statuses[phase]
-        assert sum(counts.values()) >= 50, (phase, counts)
         assert not any(status >= 500 for status in counts), (phase, counts)
-        assert counts[204] >= 20, (phase, counts)  # OTPs authorised, uploads accepted
     for phase in ("down", "crashed"):
         counts = traffic.statuses[phase]
-        assert counts[503] >= 20, (phase, counts)
         assert set(counts) <= {200, 503}, (phase, counts)  # 200: settings served from memory
-    assert len(traffic.accepted) >= 30
+    assert len(traffic.accepted) >= 60
 
     engine = sa.create_engine(cluster.url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.connect() as conn:

@@ -84,6 +84,56 @@ def test_readonly_disk_gives_a_clear_error_and_writes_nothing(
     assert list(readonly_dir.iterdir()) == []
 
 
+@pytest.mark.skipif(not IS_ROOT, reason="remounting a tmpfs read-only needs root")
+def test_disk_turning_readonly_while_serving_refuses_writes_with_503(
+    tmp_path: Path, sqlite_template: Path, signing_pem: bytes
+) -> None:
+    """The volume goes read-only under a running server (what ext4 does on I/O errors); the
+    pooled connections are closed first, as the kernel will not remount under open files."""
+    disk = tmp_path / "disk"
+    _mount_tmpfs(disk, 8192)
+    try:
+        shutil.copyfile(sqlite_template, disk / "notifica.db")
+        settings = Settings(data_dir=disk, generate_signing_key=False)
+        signer = EcdsaSigner.from_pem(signing_pem, signature_info=signature_info(settings))
+        clock = SimClock(START)
+        backend = Backend(
+            settings, clock=clock, sleeper=NoSleep(), rng=random.Random(3), signer=signer
+        )
+        rng = random.Random(6)
+        otps = [make_otp(rng) for _ in range(10)]
+        for otp in otps:
+            backend.authorise_otp(otp, START.date())
+
+        async def upload(otps: list[str]) -> list[tuple[int, object]]:
+            async with client_for(backend) as client:
+                answers = []
+                for otp in otps:
+                    response = await client.post(
+                        "/v1/ingestion/upload",
+                        content=upload_body(clock.now(), rng=rng),
+                        headers=ingestion_headers(otp),
+                    )
+                    answers.append((response.status_code, response.content and response.json()))
+                return answers
+
+        assert [a[0] for a in asyncio.run(upload(otps[:5]))] == [204] * 5
+        backend.repository.database.dispose()  # Linux refuses ro while files are open for writing
+        _remount(disk, "ro")
+        assert asyncio.run(upload(otps[5:])) == [(503, UNAVAILABLE)] * 5
+        backend.repository.close()
+        _remount(disk, "rw")
+        conn = sqlite3.connect(disk / "notifica.db")
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            assert conn.execute("SELECT count(*) FROM upload_log").fetchone() == (5,)
+            assert conn.execute("SELECT count(*) FROM pending_keys").fetchone() == (70,)
+        finally:
+            conn.close()
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
 def _fill(
     data_dir: Path,
     signing_pem: bytes,

@@ -7,6 +7,7 @@ function of `notifica.server` and prints its report.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 import os
 import ssl
@@ -21,7 +22,10 @@ from notifica.cli._serving import APP_FACTORY, prepare_portal
 from notifica.server import Backend, Settings
 from notifica.server._serve import CONFIG_ENV
 
-__all__ = ["register"]
+__all__ = ["WORKER_HEALTHCHECK_S", "register"]
+
+WORKER_HEALTHCHECK_S = 60
+"""How long uvicorn's supervisor waits for a worker's answer before replacing it."""
 
 ConfigOption = Annotated[
     Path | None,
@@ -94,6 +98,11 @@ def serve(
             first = exc.errors(include_url=False)[0]
             fail(f"setting portal_{'.'.join(map(str, first['loc']))}: {first['msg']}")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    options: dict[str, Any] = {}
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        # uvicorn ≥ 0.37 kills a worker that does not answer its supervisor's ping within 5 s:
+        # on a busy machine a worker still importing, or one saturated with requests, fails it.
+        options["timeout_worker_healthcheck"] = WORKER_HEALTHCHECK_S
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -109,6 +118,7 @@ def serve(
         ssl_keyfile=str(tls_key) if tls_key else None,
         ssl_version=ssl.PROTOCOL_TLS_SERVER,  # Python's default minimum is TLS 1.2
         ssl_ciphers="ECDHE+AESGCM:ECDHE+CHACHA20",
+        **options,
     )
 
 

@@ -1,4 +1,4 @@
-"""`notifica sim ...`: the simulator's commands (scenario check, radio fit, epidemic baseline)."""
+"""`notifica sim ...`: the simulator's commands (run, sweep, scenario, radio fit, baseline)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from notifica.cli._output import console, emit, user_errors
+from notifica.cli._output import console, emit, fail, user_errors
 from notifica.sim import Scenario, fit_radio, load_scenario, run_epidemic
 from notifica.sim.radio_fit_report import render_report
+from notifica.sim.report import summary_table
+from notifica.sim.simulate import simulate, sweep, write_outputs
 
 app = typer.Typer(name="sim", help="The population simulator.", no_args_is_help=True)
 
@@ -118,3 +121,143 @@ def epidemic_command(
             console.print(table)
 
         emit(data, as_json=as_json, render=render)
+
+
+def _run_options(
+    population: int | None, days: int | None, adoption: float | None, seed: int | None
+) -> dict[str, Any]:
+    return {
+        "run.population": population,
+        "run.days": days,
+        "adoption.overall": adoption,
+        "run.seed": seed,
+    }
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _format(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+@app.command("run")
+def run_command(
+    scenario_path: Annotated[
+        Path | None, typer.Option("--scenario", help="Scenario TOML file.")
+    ] = None,
+    population: Annotated[int | None, typer.Option(help="Residents (run.population).")] = None,
+    days: Annotated[int | None, typer.Option(help="Days (run.days).")] = None,
+    adoption: Annotated[
+        float | None, typer.Option(help="Share of residents with the app (adoption.overall).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (run.seed).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory of the report.")] = Path(
+        "sim-report"
+    ),
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="PostgreSQL URL for the backend (default: SQLite)."),
+    ] = None,
+    processes: int = typer.Option(1, "--processes", min=1, help="Processes for the baseline."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+) -> None:
+    """Simulate a town with the app: phones, backend, epidemic; write the report."""
+    with user_errors():
+        scenario = _scenario(scenario_path, _run_options(population, days, adoption, seed))
+        if out.exists() and not out.is_dir():
+            fail(f"--out {out} exists and is not a directory")
+        with _progress() as progress:
+            task = progress.add_task("simulating days", total=scenario.run.days)
+            baseline = progress.add_task("baseline without the app", total=1)
+            metrics = simulate(
+                scenario,
+                database_url=database_url,
+                processes=processes,
+                on_day=lambda _: progress.advance(task),
+                on_baseline=lambda: progress.advance(baseline),
+            )
+        path = write_outputs(metrics, out, scenario=scenario)
+        if as_json:
+            emit(metrics, as_json=True)
+            return
+        console.print(summary_table(metrics))
+        console.print(f"report: {path}")
+
+
+@app.command("sweep")
+def sweep_command(
+    adoption: Annotated[
+        str, typer.Option(help="Comma-separated adoption values, e.g. 0,0.2,0.4,0.6.")
+    ],
+    scenario_path: Annotated[
+        Path | None, typer.Option("--scenario", help="Scenario TOML file.")
+    ] = None,
+    population: Annotated[int | None, typer.Option(help="Residents (run.population).")] = None,
+    days: Annotated[int | None, typer.Option(help="Days (run.days).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (run.seed).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory of the sweep.")] = Path("sim-sweep"),
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="PostgreSQL URL for the backend (default: SQLite)."),
+    ] = None,
+    processes: int = typer.Option(1, "--processes", min=1, help="Processes for the baselines."),
+    as_json: bool = typer.Option(False, "--json", help="Print the sweep as JSON."),
+) -> None:
+    """One run per adoption value; a report per run and the sweep's report and sweep.json."""
+    with user_errors():
+        values = _adoptions(adoption)
+        scenario = _scenario(scenario_path, _run_options(population, days, None, seed))
+        for value in values:  # every value checked before anything runs
+            scenario.with_values({"adoption.overall": value})
+        if out.exists() and not out.is_dir():
+            fail(f"--out {out} exists and is not a directory")
+        with _progress() as progress:
+            runs = progress.add_task("runs", total=len(values))
+            runs_metrics, path = sweep(
+                scenario,
+                values,
+                out,
+                database_url=database_url,
+                processes=processes,
+                on_run=lambda *_: progress.advance(runs),
+            )
+        if as_json:
+            emit(runs_metrics, as_json=True)
+            return
+        table = Table("adoption", "infections", "averted", "precision", "recall", "notified")
+        for m in runs_metrics:
+            table.add_row(
+                _format(m["run"]["adoption"]),
+                _format(m["epidemic"]["infections"]),
+                _format(m["comparison"]["infections_averted"]),
+                _format(m["notifications"]["precision"]),
+                _format(m["notifications"]["recall"]),
+                _format(m["notifications"]["notified_people"]),
+            )
+        console.print(table)
+        console.print(f"report: {path}")
+
+
+def _adoptions(text: str) -> list[float]:
+    values = []
+    for part in text.split(","):
+        try:
+            values.append(float(part.strip()))
+        except ValueError:
+            fail(f"--adoption: {part.strip()!r} is not a number (use e.g. 0,0.2,0.4)")
+    if not values:
+        fail("--adoption: give at least one value")
+    return values

@@ -153,6 +153,7 @@ from notifica.protocol._wire import (
     OtpRequest,
     TekPayload,
     UploadRequest,
+    is_padding,
     parse_wire,
 )
 from notifica.protocol._wire_rules import (
@@ -292,6 +293,7 @@ __all__ = [
     "interval_number_at",
     "interval_start_unix_s",
     "is_accepted_province_code",
+    "is_padding",
     "is_province_code",
     "is_valid_otp",
     "load_public_key",

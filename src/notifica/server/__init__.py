@@ -39,7 +39,12 @@ from notifica.server.errors import (
     UnknownError,
 )
 from notifica.server.jobs import PublishReport, RetentionReport, ServerJobs, publish, retention
-from notifica.server.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from notifica.server.ratelimit import (
+    MemoryRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+    forwarded_address,
+)
 from notifica.server.repository import (
     DailyCounts,
     DatabaseError,
@@ -48,11 +53,13 @@ from notifica.server.repository import (
     ProvinceNotifications,
     Repository,
 )
+from notifica.server.routers._http import INLINE_BLOCKING_CALLS
 from notifica.server.settings import SERVICES, Settings
 from notifica.server.signing import SigningKeyMissing, load_signer
 from notifica.server.timing import AsyncioSleeper, NoSleep, RecordingSleeper, Sleeper
 
 __all__ = [
+    "INLINE_BLOCKING_CALLS",
     "SERVICES",
     "ApiError",
     "AppExtension",
@@ -92,6 +99,7 @@ __all__ = [
     "UnauthorizedOtp",
     "UnknownError",
     "create_app",
+    "forwarded_address",
     "load_signer",
     "publish",
     "retention",

@@ -89,6 +89,25 @@ async def _unknown_error(request: Request, exc: Exception) -> JSONResponse:
     return _error_response(UnknownError())
 
 
+def _link_index_to_batches(schema: dict[str, Any]) -> None:
+    """OpenAPI links from the index to its oldest and newest batch: what every phone does
+    next, and what lets schemathesis's stateful phase reach real batches."""
+    paths = schema.get("paths", {})
+    index = paths.get("/v1/keys/index", {}).get("get")
+    batch = paths.get("/v1/keys/{batch_index}", {}).get("get")
+    if index is None or batch is None:
+        return
+    ok = index["responses"].get("200")
+    if ok is not None:
+        ok["links"] = {
+            f"{end.capitalize()}Batch": {
+                "operationId": batch["operationId"],
+                "parameters": {"batch_index": f"$response.body#/{end}"},
+            }
+            for end in ("oldest", "newest")
+        }
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
         schema = get_openapi(
@@ -107,6 +126,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             if path.startswith("/v1/"):  # every service here can lose its database
                 for operation in operations.values():
                     operation.setdefault("responses", {}).setdefault("503", unavailable)
+        _link_index_to_batches(schema)
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -165,6 +185,10 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(DatabaseError, _database_error)
     app.add_exception_handler(Exception, _unknown_error)
+    if "ingestion" in chosen:  # inside the metrics and the body cap, before FastAPI's routing
+        app.add_middleware(
+            ingestion.IngestionEndpoints, backend=backend, handlers=app.exception_handlers
+        )
     app.add_middleware(MetricsMiddleware, registry=app.state.metrics_registry, clock=backend.clock)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -16,9 +16,23 @@ import redis.asyncio as aioredis
 
 from notifica.clock import Clock
 
-__all__ = ["MemoryRateLimiter", "RateLimiter", "RedisRateLimiter"]
+__all__ = ["MemoryRateLimiter", "RateLimiter", "RedisRateLimiter", "forwarded_address"]
 
 _SALT_TTL_S = 86_400
+
+
+def forwarded_address(value: str, *, hops: int) -> str:
+    """The client's address in a proxy header that lists addresses (``X-Forwarded-For``).
+
+    Each trusted proxy appends the address it received the request from, so the client's is
+    the `hops`-th entry from the right; entries further left were sent by the client itself
+    and may be forged (taking the first one let an attacker pick a new rate-limit key for
+    every guess).
+    """
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    if not entries:
+        return ""
+    return entries[-hops] if hops <= len(entries) else entries[0]
 
 
 class RateLimiter(Protocol):

@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy URL; ``None`` means SQLite in ``data_dir/notifica.db`` (embedded mode)."""
     database_pool_size: int = Field(default=10, ge=1, le=500)
-    """PostgreSQL connections per process (plus as many again in overflow)."""
+    """PostgreSQL connections per process (plus as many again in overflow), and as many again
+    for check-otp and upload, which use their own async connections."""
     redis_url: str | None = None
     """Rate-limit counters shared by replicas; ``None`` keeps them in process memory."""
 
@@ -93,6 +94,9 @@ class Settings(BaseSettings):
     """Per client address (salted hash in memory, never stored); 0 turns the limit off."""
     client_address_header: str | None = None
     """Header carrying the client address set by a trusted proxy (e.g. X-Forwarded-For)."""
+    client_address_hops: int = Field(default=1, ge=1, le=10)
+    """Trusted proxies that append to ``client_address_header``: the client address is that
+    many entries from the right (entries further left come from the client, forgeable)."""
 
     # --- publishing and retention (immuni-api.md §5.2–§5.5) -------------------------------------
     days_before_onset_at_risk: int = Field(default=2, ge=0)

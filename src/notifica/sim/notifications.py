@@ -66,7 +66,8 @@ class NotificationCollector(Collector):
     positive when the pair had a risky contact that day. The recall counts risky adopter
     pair-days the system could have caught: the sender reported, the day was within the keys it
     uploaded (14 days before the result, from symptom onset − 2 days, Immuni's filter) and one
-    publish period plus one detection period fit before the end of the run.
+    publish period plus one detection period fit before the end of the run — and the receiver
+    had not reported positive itself by then (a positive user's app never notifies).
 
     Epidemiological labels beside the proximity ones: `infected_by_sender_share` (notified
     pairs where the sender infected the receiver) and `notified_tested_positive_share` (notified
@@ -168,9 +169,8 @@ class NotificationCollector(Collector):
         """Directed risky (or, with `risky` false, non-risky) pair-days whose sender's keys the
         receiver could have matched: the recall's (or the false-positive rate's) denominator."""
         scenario = self.context.scenario
-        latest = (
-            self.context.end_s - scenario.app.publish_period_s - scenario.app.detection_period_s
-        )
+        delay = scenario.app.publish_period_s + scenario.app.detection_period_s
+        latest = self.context.end_s - delay
         ok = reporters.result_s <= latest
         person, result_s, onset_s = (
             reporters.person[ok],
@@ -185,12 +185,19 @@ class NotificationCollector(Collector):
             np.floor(start_s / DAY_S).astype(np.int64) - 2, result_day - 14
         )
         last_day[person] = result_day
+        # a receiver who reported positive first can no longer be notified (its app is in the
+        # positive state): not a miss of the system
+        catchable_until = np.full(n, -np.inf)
+        catchable_until[person] = result_s + delay
+        reported_at = np.full(n, np.inf)
+        reported_at[reporters.person] = reporters.result_s
         chosen = truth.risky == risky
         risky_key, setting = truth.key[chosen], truth.setting[chosen]
         day, a, b = risky_key // (n * n), (risky_key // n) % n, risky_key % n
         keys, settings = [], []
         for sender, receiver in ((a, b), (b, a)):
             can = (first_day[sender] <= day) & (day <= last_day[sender])
+            can &= reported_at[receiver] > catchable_until[sender]
             keys.append(_directed_key(day[can], sender[can], receiver[can], n))
             settings.append(setting[can])
         return np.concatenate(keys), np.concatenate(settings)

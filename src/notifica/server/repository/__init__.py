@@ -21,6 +21,7 @@ from notifica.server.repository.analytics import AnalyticsStore
 from notifica.server.repository.app_settings import AppSettingsStore
 from notifica.server.repository.batches import BatchStore, PublishSession
 from notifica.server.repository.counts import CountStore
+from notifica.server.repository.ingestion_pg import AsyncIngestionStatements
 from notifica.server.repository.otps import HisClientStore, OtpStore
 from notifica.server.repository.records import (
     BatchInfo,
@@ -76,6 +77,14 @@ class Repository:
         self.analytics = AnalyticsStore(database)
         self.app_settings = AppSettingsStore(database)
         self.counts = CountStore(database)
+        self.async_ingestion = (
+            None
+            if database.is_sqlite
+            else AsyncIngestionStatements(database.engine.url, size=database.pool_size)
+        )
+        """check-otp's lookup and the upload without a worker thread, on PostgreSQL only (its own
+        ``pool_size`` connections: size it to the uploads in flight per process, since uploads
+        wait on commits and fewer concurrent commits mean fewer uploads per flush of the WAL)."""
 
     @classmethod
     def open(cls, url: str, *, pool_size: int = 10) -> Repository:
@@ -111,4 +120,6 @@ class Repository:
 
     def close(self) -> None:
         """Release pooled connections."""
+        if self.async_ingestion is not None:
+            self.async_ingestion.close()
         self.database.dispose()

@@ -92,6 +92,7 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         parsed = normalise_url(url)
+        self.pool_size = pool_size
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._sqlite_path = parsed.database if self.is_sqlite else None
         if self.is_sqlite:

@@ -7,6 +7,7 @@ when it touches the database), and return a response; they never build error bod
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -19,6 +20,7 @@ from notifica.server._backend import Backend
 from notifica.server.errors import ApiError, SchemaError
 
 __all__ = [
+    "JSON_TYPES",
     "BackendDep",
     "cache_public",
     "empty",
@@ -37,12 +39,13 @@ M = TypeVar("M", bound=BaseModel)
 NO_STORE = {"Cache-Control": "no-store"}
 """Every POST response and every 204 (immuni-api.md §2, ``helpers/cache.py``)."""
 
-_JSON_TYPES = frozenset({"application/json", "application/json;charset=utf-8"})
+JSON_TYPES = frozenset({"application/json", "application/json;charset=utf-8"})
 """The only accepted request content types, case-insensitive (``_validate_json_content_type``)."""
 
 
-def get_backend(request: Request) -> Backend:
-    """The backend the app was built on."""
+async def get_backend(request: Request) -> Backend:
+    """The backend the app was built on (a coroutine: FastAPI runs plain functions in the
+    thread pool, a hop that cost more than the rest of a request)."""
     backend: Backend = request.app.state.backend
     return backend
 
@@ -50,8 +53,17 @@ def get_backend(request: Request) -> Backend:
 BackendDep = Annotated[Backend, Depends(get_backend)]
 
 
+INLINE_BLOCKING_CALLS: ContextVar[bool] = ContextVar(
+    "notifica_inline_blocking_calls", default=False
+)
+"""True where the caller serves one request at a time in process (the simulator): blocking
+service calls then run on the event loop, saving a thread hand-off per request."""
+
+
 async def run(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run a blocking service call in the thread pool."""
+    """Run a blocking service call in the thread pool (inline under `INLINE_BLOCKING_CALLS`)."""
+    if INLINE_BLOCKING_CALLS.get():
+        return func(*args, **kwargs)
     return await run_in_threadpool(func, *args, **kwargs)
 
 
@@ -97,7 +109,7 @@ async def read_body(request: Request, model: type[M], *, today: date | None = No
         RequestTooLarge: the body passed the hard cap while being read.
     """
     content_type = request.headers.get("content-type", "").lower().replace(" ", "")
-    if content_type not in _JSON_TYPES:
+    if content_type not in JSON_TYPES:
         raise SchemaError("Content-Type must be application/json")
     body = await request.body()
     with wire_errors():

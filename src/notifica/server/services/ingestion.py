@@ -10,7 +10,9 @@ Differences from Immuni's code, on purpose (README, "Where notifica differs"):
 
 from __future__ import annotations
 
+import asyncio
 import random
+from datetime import datetime
 
 from notifica.clock import Clock
 from notifica.protocol import (
@@ -46,6 +48,18 @@ class IngestionService:
         if self._repository.otps.find_live(token_hash=token, now=self._clock.now()) is None:
             raise UnauthorizedOtp()
 
+    async def check_otp_async(self, token: str) -> None:
+        """`check_otp` without blocking the event loop (see `upload_async`).
+
+        Raises:
+            UnauthorizedOtp: unknown, expired or used.
+        """
+        statements = self._repository.async_ingestion
+        if statements is None:
+            await asyncio.to_thread(self.check_otp, token)
+        elif await statements.find_live(token_hash=token, now=self._clock.now()) is None:
+            raise UnauthorizedOtp()
+
     def upload(self, token: str, request: UploadRequest) -> None:
         """Validate the keys, then consume the OTP and store the upload in one transaction.
 
@@ -54,6 +68,32 @@ class IngestionService:
             UnauthorizedOtp: unknown, expired or used OTP; nothing is stored.
         """
         now = self._clock.now()
+        grant = self._repository.uploads.consume_otp_and_store(
+            token_hash=token, upload=self._validated(request, now), now=now
+        )
+        if grant is None:
+            raise UnauthorizedOtp()
+
+    async def upload_async(self, token: str, request: UploadRequest) -> None:
+        """`upload` without blocking the event loop: on PostgreSQL one statement through the
+        repository's async connections, elsewhere `upload` in a worker thread.
+
+        Raises:
+            SchemaError: keys breaking §5.1, or an unknown province; nothing is consumed.
+            UnauthorizedOtp: unknown, expired or used OTP; nothing is stored.
+        """
+        statements = self._repository.async_ingestion
+        if statements is None:
+            await asyncio.to_thread(self.upload, token, request)
+            return
+        now = self._clock.now()
+        grant = await statements.consume_otp_and_store(
+            token_hash=token, upload=self._validated(request, now), now=now
+        )
+        if grant is None:
+            raise UnauthorizedOtp()
+
+    def _validated(self, request: UploadRequest, now: datetime) -> StoredUpload:
         try:
             validate_tek_list(
                 request.teks,
@@ -62,7 +102,7 @@ class IngestionService:
             )
         except MalformedWireMessage as exc:
             raise SchemaError(str(exc)) from exc
-        upload = StoredUpload(
+        return StoredUpload(
             keys=tuple(
                 (t.key_data, t.rolling_start_number, t.rolling_period) for t in request.teks
             ),
@@ -71,11 +111,6 @@ class IngestionService:
                 s.model_dump(mode="json") for s in request.exposure_detection_summaries
             ],
         )
-        grant = self._repository.uploads.consume_otp_and_store(
-            token_hash=token, upload=upload, now=now
-        )
-        if grant is None:
-            raise UnauthorizedOtp()
 
     def dummy_check_otp(self) -> None:
         """A dummy check-otp: 401 with the configured probability (1 %), else success.
