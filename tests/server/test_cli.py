@@ -176,7 +176,7 @@ def test_serve_gives_workers_time_to_start_before_the_health_check_kills_them(
     result = runner.invoke(app, ["serve", "--workers", "2"], env=env)
     assert result.exit_code == 0, result.output
     assert calls[0]["workers"] == 2
-    assert calls[0]["timeout_worker_healthcheck"] == 30  # uvicorn's 5 s < a loaded start
+    assert calls[0]["timeout_worker_healthcheck"] == 60  # uvicorn's 5 s < a loaded start
     env = {**env, "NOTIFICA_WORKER_HEALTHCHECK_TIMEOUT_S": "90"}
     assert runner.invoke(app, ["serve", "--workers", "2"], env=env).exit_code == 0
     assert calls[1]["timeout_worker_healthcheck"] == 90
