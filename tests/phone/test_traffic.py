@@ -12,6 +12,8 @@ import random
 from collections import Counter
 from itertools import pairwise
 
+import pytest
+
 from notifica.phone._model import PhoneState
 from notifica.phone._settings import AppSettings
 from notifica.phone._traffic import (
@@ -21,11 +23,14 @@ from notifica.phone._traffic import (
     next_dummy_action,
     next_dummy_due,
 )
+from notifica.phone.errors import BadServerResponse
 
 SETTINGS = AppSettings()
 
 
-def _run_sequences(count: int, seed: int) -> tuple[list[list[float]], list[float]]:
+def _run_sequences(
+    count: int, seed: int, settings: AppSettings = SETTINGS
+) -> tuple[list[list[float]], list[float]]:
     """Simulate until `count` sequences ran: their request times, and sequence start times."""
     rng = random.Random(seed)
     state = PhoneState()
@@ -33,7 +38,7 @@ def _run_sequences(count: int, seed: int) -> tuple[list[list[float]], list[float
     sequences: list[list[float]] = []
     current: list[float] = []
     while len(sequences) < count:
-        action = next_dummy_action(state, now, SETTINGS, rng)
+        action = next_dummy_action(state, now, settings, rng)
         if action is DummyAction.CHECK_OTP:
             current = [now]
         elif action is DummyAction.UPLOAD:
@@ -80,6 +85,30 @@ def test_sequences_start_about_every_opportunity_waiting_time() -> None:
     # Exp(60 d) to the window, then Exp(15 s) inside it: the mean is 60 d + 15 s.
     assert abs(sample_mean - mean) < 3.3 * mean / math.sqrt(n)
     assert abs(sum(w < mean for w in waits) / n - (1 - math.exp(-1))) < 0.04
+
+
+def test_start_hours_move_every_sequence_start_into_them() -> None:
+    settings = AppSettings(dummy_teks_start_hours_utc=(8.0, 20.0))
+    _, starts = _run_sequences(2_000, seed=14, settings=settings)
+    hours = [(t % 86_400) / 3600 for t in starts]
+    assert all(8 <= h < 20 for h in hours)
+    assert min(hours) < 9  # spread over the hours, not piled at 08:00
+    assert max(hours) > 19
+    n = len(starts) - 1
+    mean = SETTINGS.dummy_teks_average_opportunity_waiting_time
+    # A postponed start adds ~12 h on average to its cycle: invisible against 60 days.
+    assert abs((starts[-1] - starts[0]) / n - mean) < 3.3 * mean / math.sqrt(n)
+    _, anytime = _run_sequences(500, seed=14)
+    assert any(not 8 <= (t % 86_400) / 3600 < 20 for t in anytime)  # Immuni's default
+
+
+def test_start_hours_are_read_from_the_settings_and_checked() -> None:
+    parsed = AppSettings.from_immuni({"dummy_teks_start_hours_utc": [7, 19.5]})
+    assert parsed.dummy_teks_start_hours_utc == (7.0, 19.5)
+    assert AppSettings.from_immuni({}).dummy_teks_start_hours_utc is None
+    for bad in ([20, 8], [8], "8-20", [8, 25]):
+        with pytest.raises(BadServerResponse, match="dummy_teks_start_hours_utc"):
+            AppSettings.from_immuni({"dummy_teks_start_hours_utc": bad})
 
 
 def test_a_window_missed_while_the_phone_was_off_is_redrawn_from_now() -> None:

@@ -159,3 +159,24 @@ def test_serve_speaks_tls_12_or_newer_only(env: dict[str, str], tmp_path: Path) 
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_serve_gives_workers_time_to_start_before_the_health_check_kills_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    env = {  # its own SQLite file: serve also creates the portal's tables
+        "NOTIFICA_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "NOTIFICA_DATA_DIR": str(tmp_path),
+    }
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    result = runner.invoke(app, ["serve", "--workers", "2"], env=env)
+    assert result.exit_code == 0, result.output
+    assert calls[0]["workers"] == 2
+    assert calls[0]["timeout_worker_healthcheck"] == 60  # uvicorn's 5 s < a loaded start
+    env = {**env, "NOTIFICA_WORKER_HEALTHCHECK_TIMEOUT_S": "90"}
+    assert runner.invoke(app, ["serve", "--workers", "2"], env=env).exit_code == 0
+    assert calls[1]["timeout_worker_healthcheck"] == 90

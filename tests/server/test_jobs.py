@@ -71,6 +71,21 @@ def test_publish_filters_onset_holds_unexpired_sorts_and_sets_risk_8(
     assert backend.repository.uploads.pending_count() == 0
 
 
+def test_the_publisher_reads_only_expired_keys_and_counts_the_held_ones(
+    backend: Backend, clock: SimClock
+) -> None:
+    now = clock.now()
+    keys = daily_keys(now, 14, random.Random(2))
+    upload(backend, onset=now.date() - timedelta(days=3), keys=keys)
+    at = int(now.timestamp()) // 600
+    with backend.repository.batches.publishing() as session:
+        assert session is not None
+        read = session.pending(expired_by=at)
+        assert sorted(read.key_data) == sorted(k for k, _, _ in keys[1:])
+        assert session.count_unexpired(at=at) == 1
+        assert len(session.pending()) == 14
+
+
 def test_publish_without_keys_makes_no_batch(backend: Backend) -> None:
     assert backend.publish().batches == ()
     assert backend.repository.batches.last() is None

@@ -22,10 +22,7 @@ from notifica.cli._serving import APP_FACTORY, prepare_portal
 from notifica.server import Backend, Settings
 from notifica.server._serve import CONFIG_ENV
 
-__all__ = ["WORKER_HEALTHCHECK_S", "register"]
-
-WORKER_HEALTHCHECK_S = 60
-"""How long uvicorn's supervisor waits for a worker's answer before replacing it."""
+__all__ = ["register"]
 
 ConfigOption = Annotated[
     Path | None,
@@ -102,7 +99,7 @@ def serve(
     if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
         # uvicorn ≥ 0.37 kills a worker that does not answer its supervisor's ping within 5 s:
         # on a busy machine a worker still importing, or one saturated with requests, fails it.
-        options["timeout_worker_healthcheck"] = WORKER_HEALTHCHECK_S
+        options["timeout_worker_healthcheck"] = settings.worker_healthcheck_timeout_s
     uvicorn.run(
         APP_FACTORY,
         factory=True,

@@ -8,7 +8,9 @@ with its "foreground session" being any `Phone.tick()`:
   dummy_teks_average_opportunity_waiting_time)``, ``W = dummy_teks_window_duration``, drawn at
   first start; a window that passed unused is redrawn from now;
 - inside the window a **sequence** is scheduled after ``Exp(mean
-  dummy_teks_average_start_waiting_time)``; when it starts the window is redrawn from now;
+  dummy_teks_average_start_waiting_time)`` (moved into the next ``dummy_teks_start_hours_utc``
+  when that setting is given and the time falls outside them); when it starts the window is
+  redrawn from now;
 - a sequence sends one request, then after the (i+1)-th request continues with probability
   ``p_T[i]`` (the last element reused), waiting ``Exp(mean
   dummy_teks_average_request_waiting_time)`` between requests;
@@ -81,11 +83,25 @@ def next_dummy_action(
     ):
         _draw_window(state, now, settings, rng)
     elif now >= state.dummy_window_start_unix_s:
-        state.dummy_next_request_unix_s = now + rng.expovariate(
-            1 / settings.dummy_teks_average_start_waiting_time
+        start = now + rng.expovariate(1 / settings.dummy_teks_average_start_waiting_time)
+        state.dummy_next_request_unix_s = _within_hours(
+            start, settings.dummy_teks_start_hours_utc, rng
         )
         state.dummy_requests_in_sequence = 0
     return DummyAction.NOTHING
+
+
+def _within_hours(at: float, hours: tuple[float, float] | None, rng: random.Random) -> float:
+    """`at`, or a uniform time in the next allowed UTC hours when `at` is outside them."""
+    if hours is None:
+        return at
+    day = at // DAY_S * DAY_S
+    hour = (at - day) / 3600
+    if hours[0] <= hour < hours[1]:
+        return at
+    if hour >= hours[1]:
+        day += DAY_S
+    return day + rng.uniform(hours[0] * 3600, hours[1] * 3600)
 
 
 def next_dummy_due(state: PhoneState) -> float | None:

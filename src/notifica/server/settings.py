@@ -125,6 +125,11 @@ class Settings(BaseSettings):
     # --- serving -------------------------------------------------------------------------------
     access_log: bool = False
     """uvicorn's access log (client addresses); off by default for privacy."""
+    worker_healthcheck_timeout_s: int = Field(default=60, ge=1)
+    """How long uvicorn's supervisor waits for a worker's answer before killing and replacing
+    it. uvicorn's 5 s is shorter than a worker's start on a busy machine (importing the app
+    took 11 s of wall time on 2 loaded cores), so a worker that died under load was replaced
+    by one killed before it could start, forever (RELIABILITY.md, "Load and soak")."""
 
     @field_validator("services")
     @classmethod

@@ -6,7 +6,9 @@ one batch):
 
 1. a key created before ``symptoms_started_on − 2 days`` is never published, and is dropped
    (``DAYS_BEFORE_SYMPTOMS_TO_CONSIDER_KEY_AT_RISK``, §5.2);
-2. a key still valid now is held back until it has expired (``EXCLUDE_CURRENT_DAY_TEK``);
+2. a key still valid now is held back until it has expired (``EXCLUDE_CURRENT_DAY_TEK``),
+   and not even read: a run reads only the expired keys, so its memory does not grow with
+   the day's held-back keys;
 3. the rest are sorted by key bytes (so that one device's keys are not adjacent, §5.3) and cut
    into batches of at most ``max_keys_per_batch`` (10 000), each numbered last index + 1;
 4. every published key gets transmission risk level 8 (§5.2, §12.8);
@@ -97,10 +99,12 @@ def publish(
     with repository.batches.publishing() as session:
         if session is None:
             return PublishReport(locked=True)
-        pending = session.pending()
+        now_interval = int(now.timestamp()) // INTERVAL_SECONDS
+        pending = session.pending(expired_by=now_interval)
         eligible, dropped, held = _classify(
             pending, now=now, days_before=settings.days_before_onset_at_risk
         )
+        held += session.count_unexpired(at=now_interval)
         eligible.sort(key=pending.key_data.__getitem__)
         last = session.last_published()
         index = last[0] if last else 0

@@ -26,6 +26,10 @@ _SQLITE_CHUNK = 10_000
 """Ids per ``IN (…)`` on SQLite, below its 32 766 bound-parameter limit."""
 
 
+_end = pending_keys.c.rolling_start_number + pending_keys.c.rolling_period
+"""The interval at which a key stops being valid."""
+
+
 class PublishSession:
     """What the publisher may do inside its single transaction."""
 
@@ -33,8 +37,10 @@ class PublishSession:
         self._conn = conn
         self._is_sqlite = is_sqlite
 
-    def pending(self) -> PendingKeys:
-        """Every unpublished key, in arrival order."""
+    def pending(self, *, expired_by: int | None = None) -> PendingKeys:
+        """The unpublished keys, in arrival order; with `expired_by` (an interval number) only
+        those whose rolling period has ended by then: the rest cannot be published yet, and
+        reading them at every run made each run's memory grow with them (RELIABILITY.md)."""
         stmt = select(
             pending_keys.c.id,
             pending_keys.c.key_data,
@@ -42,6 +48,8 @@ class PublishSession:
             pending_keys.c.rolling_period,
             pending_keys.c.symptoms_started_on,
         ).order_by(pending_keys.c.id)
+        if expired_by is not None:
+            stmt = stmt.where(_end <= expired_by)
         rows = self._conn.execute(stmt).all()
         if not rows:
             return PendingKeys(
@@ -56,6 +64,11 @@ class PublishSession:
             rolling_periods=periods,
             symptoms_started_on=onsets,
         )
+
+    def count_unexpired(self, *, at: int) -> int:
+        """How many unpublished keys are still valid at interval `at` (held back)."""
+        stmt = select(func.count()).select_from(pending_keys).where(_end > at)
+        return int(self._conn.execute(stmt).scalar_one())
 
     def last_published(self) -> tuple[int, datetime] | None:
         """(index, period end) of the last batch ever published, kept through retention."""
