@@ -35,7 +35,6 @@ import re
 import resource
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,14 +46,12 @@ from typing import Any
 
 import httpx
 import psycopg
+from scratch_db import ADMIN_URL, copy_pending_keys, create_database, drop_database, free_port
 
 from notifica.clock import FixedClock
 from notifica.protocol import generate_signing_key_pem
 from notifica.server import Backend, Settings
 
-ADMIN_URL = os.environ.get(
-    "NOTIFICA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 PACKET = 110_000
 """``teks_packet_size``: what Immuni clients pad every ingestion request to."""
 
@@ -86,26 +83,6 @@ end
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _database(name: str) -> str:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return re.sub(r"/[^/]*$", f"/{name}", ADMIN_URL)
-
-
-def _drop(name: str) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-        )
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-
 def _copy_otps(url: str, count: int, now: datetime) -> list[str]:
     tokens = [hashlib.sha256(secrets.token_bytes(16)).hexdigest() for _ in range(count)]
     with psycopg.connect(url) as conn, conn.cursor() as cur:
@@ -118,14 +95,9 @@ def _copy_otps(url: str, count: int, now: datetime) -> list[str]:
 
 def _copy_keys(url: str, count: int, now: datetime) -> None:
     start = (int(now.timestamp()) // 600 // 144 - 2) * 144
-    with psycopg.connect(url) as conn, conn.cursor() as cur:
-        with cur.copy(
-            "COPY pending_keys (key_data, rolling_start_number, rolling_period,"
-            " symptoms_started_on, received_at) FROM STDIN"
-        ) as copy:
-            for _ in range(count):
-                copy.write_row((os.urandom(16), start, 144, now.date() - timedelta(days=1), now))
-        conn.commit()
+    copy_pending_keys(
+        url, count, rolling_start=start, onset=now.date() - timedelta(days=1), received_at=now
+    )
 
 
 def _upload_body(now: datetime) -> bytes:
@@ -261,7 +233,7 @@ def main() -> None:
         raise SystemExit("bench/server.py needs wrk: apt-get install wrk")
 
     name = f"notifica_bench_{uuid.uuid4().hex[:8]}"
-    url = _database(name)
+    url = create_database(name)
     work = Path(tempfile.mkdtemp(prefix="notifica-bench-"))
     now = datetime.now(UTC).replace(microsecond=0)  # bench: the real clock, as serve uses
     key_file = work / "signing.pem"
@@ -294,7 +266,7 @@ def main() -> None:
         lua.write_text(_LUA)
         one_token = work / "one.txt"  # check-otp does not consume: one live OTP is enough
         one_token.write_text(tokens[0] + "\n")
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         common: dict[str, Any] = {
             "duration": options.duration,
@@ -352,7 +324,7 @@ def main() -> None:
         publish_s = time.perf_counter() - started
         backend.repository.close()
     finally:
-        _drop(name)
+        drop_database(name)
 
     baseline = results["GET / (baseline)"]["rps"]
     print(

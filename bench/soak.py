@@ -49,12 +49,10 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from scratch_db import copy_pending_keys, create_database, drop_database, free_port
 from soak_support import (
     HIS_REGIONS,
     Connection,
-    database,
-    drop_database,
-    free_port,
     padded_request,
     proc_cpu_s,
     proc_rss_kib,
@@ -382,14 +380,9 @@ def _seed_batches(url: str, count: int) -> None:
     """Pending keys from two days ago, published before the soak (downloads need batches)."""
     now = datetime.now(UTC)
     start = (interval_number_at(now) // 144 - 2) * 144
-    with psycopg.connect(url) as conn, conn.cursor() as cur:
-        with cur.copy(
-            "COPY pending_keys (key_data, rolling_start_number, rolling_period,"
-            " symptoms_started_on, received_at) FROM STDIN"
-        ) as copy:
-            for _ in range(count):
-                copy.write_row((os.urandom(16), start, 144, now.date() - timedelta(days=1), now))
-        conn.commit()
+    copy_pending_keys(
+        url, count, rolling_start=start, onset=now.date() - timedelta(days=1), received_at=now
+    )
 
 
 def _summary(result: dict[str, Any]) -> str:
@@ -441,7 +434,7 @@ def main() -> None:
     warmup = options.warmup if options.warmup is not None else min(120.0, options.duration / 5)
 
     name = f"notifica_soak_{uuid.uuid4().hex[:8]}"
-    url = database(name)
+    url = create_database(name)
     work = Path(tempfile.mkdtemp(prefix="notifica-soak-"))
     env = dict(
         os.environ,

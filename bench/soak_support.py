@@ -7,7 +7,6 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -15,14 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 
 __all__ = [
     "HIS_REGIONS",
     "Connection",
-    "database",
-    "drop_database",
-    "free_port",
     "padded_request",
     "proc_cpu_s",
     "proc_rss_kib",
@@ -31,9 +26,6 @@ __all__ = [
     "worker_pids",
 ]
 
-ADMIN_URL = os.environ.get(
-    "NOTIFICA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 HIS_REGIONS = (
     "ABR",
     "BAS",
@@ -141,27 +133,6 @@ class Connection:
         if self._writer is not None:
             self._writer.close()
         self._reader = self._writer = None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def database(name: str) -> str:
-    """Create database `name` on the admin URL's server; return its URL."""
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return re.sub(r"/[^/]*$", f"/{name}", ADMIN_URL)
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-        )
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def serve(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
