@@ -36,7 +36,7 @@ from notifica.phone._status import (
     PhoneStatus,
     TickReport,
 )
-from notifica.phone._store import MemoryStore, PhoneStore
+from notifica.phone._store import MemoryStore, PhoneStore, StagedMemoryStore
 from notifica.phone.calibration import (
     CalibrationConfidence,
     CalibrationDataError,
@@ -103,6 +103,7 @@ __all__ = [
     "ServerUnreachable",
     "SightingColumns",
     "SqliteStore",
+    "StagedMemoryStore",
     "StoreCorrupted",
     "StoreError",
     "TestCaAttestation",

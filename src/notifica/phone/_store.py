@@ -21,7 +21,7 @@ from typing import Protocol, runtime_checkable
 from notifica.phone._model import PhoneState
 from notifica.phone._sightings import SightingColumns
 
-__all__ = ["MemoryStore", "PhoneStore"]
+__all__ = ["MemoryStore", "PhoneStore", "StagedMemoryStore"]
 
 
 @runtime_checkable
@@ -61,11 +61,13 @@ class PhoneStore(Protocol):
         ...
 
 
-class MemoryStore:
-    """A store that keeps everything in this process's memory.
+class StagedMemoryStore:
+    """The in-memory half of a store: the state and the sightings recorded through
+    `add_sightings`, with transactions that stage both and apply them only on success (so a
+    failed detection leaves the store as it was, as with `SqliteStore`).
 
-    Transactions stage the state and new sightings and apply them only on success, so a
-    failed detection leaves the store as it was, as with `SqliteStore`.
+    Subclasses read `_blocks` (the committed sightings, in arrival order) to answer
+    `observations_since`, `sighting_count` and `purge_before`.
     """
 
     __slots__ = ("_blocks", "_pending", "_staged_state", "_state")
@@ -95,19 +97,6 @@ class MemoryStore:
         else:
             self._blocks.append(sightings)
 
-    def observations_since(self, unix_s: int) -> SightingColumns:
-        kept = [block.since(unix_s) for block in self._blocks]
-        return SightingColumns.concatenate([b for b in kept if len(b)])
-
-    def sighting_count(self) -> int:
-        return sum(len(block) for block in self._blocks)
-
-    def purge_before(self, unix_s: int) -> int:
-        before = self.sighting_count()
-        kept = [block.since(unix_s) for block in self._blocks]
-        self._blocks = [b for b in kept if len(b)]
-        return before - self.sighting_count()
-
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         if self._pending is not None:  # nested: the outer transaction decides
@@ -127,6 +116,26 @@ class MemoryStore:
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._transaction()
+
+
+class MemoryStore(StagedMemoryStore):
+    """A store that keeps everything in this process's memory (tests, and simulations that do
+    not bring their own columnar store)."""
+
+    __slots__ = ()
+
+    def observations_since(self, unix_s: int) -> SightingColumns:
+        kept = [block.since(unix_s) for block in self._blocks]
+        return SightingColumns.concatenate([b for b in kept if len(b)])
+
+    def sighting_count(self) -> int:
+        return sum(len(block) for block in self._blocks)
+
+    def purge_before(self, unix_s: int) -> int:
+        before = self.sighting_count()
+        kept = [block.since(unix_s) for block in self._blocks]
+        self._blocks = [b for b in kept if len(b)]
+        return before - self.sighting_count()
 
     def close(self) -> None:
         self._blocks = []

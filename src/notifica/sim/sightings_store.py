@@ -16,14 +16,12 @@ interface).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from notifica.phone import KEEP_DAYS, PhoneState, SightingColumns
+from notifica.phone import KEEP_DAYS, SightingColumns, StagedMemoryStore
 from notifica.protocol import METADATA_LENGTH, RPI_LENGTH
 
 __all__ = ["DayBlock", "PhoneView", "SightingsStore"]
@@ -132,42 +130,20 @@ class SightingsStore:
         return PhoneView(self, row)
 
 
-class PhoneView:
+class PhoneView(StagedMemoryStore):
     """One phone's `PhoneStore` over the shard's `SightingsStore`.
 
-    State and the phone's own recorded sightings are kept here; transactions stage both and
-    apply them only on success, as `notifica.phone.MemoryStore` does.
+    State and the phone's own recorded sightings (`_blocks`) are kept here, staged by
+    transactions as in `notifica.phone.MemoryStore`; the shard's sightings are read through.
     """
 
-    __slots__ = ("_horizon", "_own", "_pending", "_row", "_shared", "_staged", "_state")
+    __slots__ = ("_horizon", "_row", "_shared")
 
     def __init__(self, shared: SightingsStore, row: int) -> None:
+        super().__init__()
         self._shared = shared
         self._row = row
-        self._state: PhoneState | None = None
-        self._staged: PhoneState | None = None
-        self._pending: list[SightingColumns] | None = None
-        self._own: list[SightingColumns] = []
         self._horizon = 0
-
-    def load_state(self) -> PhoneState | None:
-        if self._pending is not None and self._staged is not None:
-            return self._staged
-        return self._state
-
-    def save_state(self, state: PhoneState) -> None:
-        if self._pending is not None:
-            self._staged = state
-        else:
-            self._state = state
-
-    def add_sightings(self, sightings: SightingColumns) -> None:
-        if not len(sightings):
-            return
-        if self._pending is not None:
-            self._pending.append(sightings)
-        else:
-            self._own.append(sightings)
 
     def observations_since(self, unix_s: int) -> SightingColumns:
         since = max(int(unix_s), self._horizon)
@@ -178,7 +154,7 @@ class PhoneView:
             columns = block.columns(self._row, since)
             if columns is not None:
                 parts.append(columns)
-        parts.extend(own.since(since) for own in self._own)
+        parts.extend(own.since(since) for own in self._blocks)
         kept = [p for p in parts if len(p)]
         if len(kept) > 1:
             merged = SightingColumns.concatenate(kept)
@@ -205,39 +181,19 @@ class PhoneView:
         total = sum(
             int(b.offsets[self._row + 1] - b.offsets[self._row]) for b in self._shared.blocks
         )
-        return total - self._shared_before(self._horizon) + sum(len(own) for own in self._own)
+        return total - self._shared_before(self._horizon) + sum(len(own) for own in self._blocks)
 
     def purge_before(self, unix_s: int) -> int:
         if unix_s <= self._horizon:
             return 0
         removed = self._shared_before(unix_s) - self._shared_before(self._horizon)
-        removed += sum(int((own.unix_s < unix_s).sum()) for own in self._own)
+        removed += sum(int((own.unix_s < unix_s).sum()) for own in self._blocks)
         self._horizon = int(unix_s)
-        self._own = [kept for kept in (own.since(unix_s) for own in self._own) if len(kept)]
+        self._blocks = [kept for kept in (own.since(unix_s) for own in self._blocks) if len(kept)]
         return removed
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        if self._pending is not None:
-            yield
-            return
-        self._pending, self._staged = [], None
-        try:
-            yield
-        except BaseException:
-            self._pending, self._staged = None, None
-            raise
-        pending, staged = self._pending, self._staged
-        self._pending, self._staged = None, None
-        self._own.extend(pending)
-        if staged is not None:
-            self._state = staged
-
-    def transaction(self) -> AbstractContextManager[None]:
-        return self._transaction()
-
     def close(self) -> None:
-        self._own = []
+        self._blocks = []
 
 
 def _reorder(columns: SightingColumns, order: npt.NDArray[np.intp]) -> SightingColumns:
