@@ -12,7 +12,6 @@ one loop per test), the idle ones are dropped and new ones opened.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -23,6 +22,10 @@ from psycopg import pq
 from sqlalchemy.engine import URL
 
 from notifica.server.repository._database import DatabaseError
+from notifica.server.repository._upload_statement import (
+    POSTGRES_UPLOAD,
+    postgres_upload_parameters,
+)
 from notifica.server.repository.records import OtpGrant, StoredUpload
 
 __all__ = ["AsyncIngestionStatements"]
@@ -31,31 +34,6 @@ _FIND_LIVE = (
     "SELECT symptoms_started_on, id_test_verification FROM otps"
     " WHERE token_hash = %(token_hash)s AND expires_at > %(now)s"
 )
-
-_UPLOAD = """
-    WITH consumed AS (
-        DELETE FROM otps WHERE token_hash = %(token_hash)s AND expires_at > %(now)s
-        RETURNING symptoms_started_on, id_test_verification
-    ), keys AS (
-        INSERT INTO pending_keys
-            (key_data, rolling_start_number, rolling_period, symptoms_started_on, received_at)
-        SELECT k.key_data, k.start, k.period, consumed.symptoms_started_on, %(received_at)s
-        FROM consumed,
-             unnest(%(key_data)b::bytea[], %(starts)b::bigint[], %(periods)b::smallint[])
-                 AS k(key_data, start, period)
-    ), log AS (
-        INSERT INTO upload_log (received_on) SELECT %(day)s FROM consumed
-    ), payload AS (
-        INSERT INTO exposure_payloads
-            (province, symptoms_started_on, exposure_detection_summaries, received_on)
-        SELECT %(province)s, consumed.symptoms_started_on, %(summaries)s::json, %(day)s
-        FROM consumed
-    )
-    SELECT symptoms_started_on, id_test_verification FROM consumed
-"""
-"""The upload as one statement, the same as `UploadStore`'s PostgreSQL path: the DELETE takes
-the OTP's row lock, so of concurrent uploads with one OTP only the first finds the row, and the
-inserts (all fed by ``consumed``) insert nothing for the others."""
 
 
 def _grant(row: tuple[Any, ...] | None) -> OtpGrant | None:
@@ -93,19 +71,11 @@ class AsyncIngestionStatements:
         self, *, token_hash: str, upload: StoredUpload, now: datetime
     ) -> OtpGrant | None:
         """Delete the live OTP and store the upload, atomically; None if the OTP is not live."""
-        params = {
-            "token_hash": token_hash,
-            "now": now,
-            "received_at": now.replace(minute=0, second=0, microsecond=0),
-            "key_data": [k[0] for k in upload.keys],
-            "starts": [k[1] for k in upload.keys],
-            "periods": [k[2] for k in upload.keys],
-            "day": now.date(),
-            "province": upload.province,
-            "summaries": json.dumps(upload.exposure_detection_summaries),
-        }
+        params = postgres_upload_parameters(
+            token_hash, upload, now=now, received_at=now.replace(minute=0, second=0, microsecond=0)
+        )
         async with self._connection() as conn:
-            row = await (await conn.execute(_UPLOAD, params, prepare=True)).fetchone()
+            row = await (await conn.execute(POSTGRES_UPLOAD, params, prepare=True)).fetchone()
         return _grant(row)
 
     def close(self) -> None:

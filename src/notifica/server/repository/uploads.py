@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select, text
+from sqlalchemy import bindparam, delete, func, insert, select
 
 from notifica.server.repository._database import Database
+from notifica.server.repository._upload_statement import (
+    POSTGRES_UPLOAD,
+    postgres_upload_parameters,
+)
 from notifica.server.repository.records import OtpGrant, StoredUpload
 from notifica.server.repository.tables import exposure_payloads, otps, pending_keys, upload_log
 
@@ -21,32 +24,6 @@ _CONSUME_OTP = (
 )
 _INSERT_KEYS = insert(pending_keys)
 
-_POSTGRES_UPLOAD = text(
-    """
-    WITH consumed AS (
-        DELETE FROM otps WHERE token_hash = :token_hash AND expires_at > :now
-        RETURNING symptoms_started_on, id_test_verification
-    ), keys AS (
-        INSERT INTO pending_keys
-            (key_data, rolling_start_number, rolling_period, symptoms_started_on, received_at)
-        SELECT k.key_data, k.start, k.period, consumed.symptoms_started_on, :received_at
-        FROM consumed,
-             unnest(CAST(:key_data AS bytea[]), CAST(:starts AS bigint[]),
-                    CAST(:periods AS smallint[])) AS k(key_data, start, period)
-    ), log AS (
-        INSERT INTO upload_log (received_on) SELECT :day FROM consumed
-    ), payload AS (
-        INSERT INTO exposure_payloads
-            (province, symptoms_started_on, exposure_detection_summaries, received_on)
-        SELECT :province, consumed.symptoms_started_on, CAST(:summaries AS json), :day
-        FROM consumed
-    )
-    SELECT symptoms_started_on, id_test_verification FROM consumed
-    """
-)
-"""PostgreSQL: the whole upload in one statement, hence one transaction and one round trip.
-The DELETE takes the OTP's row lock: a concurrent upload with the same OTP waits, then finds
-no row, and its inserts (all fed by ``consumed``) insert nothing."""
 _INSERT_LOG = insert(upload_log)
 _INSERT_PAYLOAD = insert(exposure_payloads)
 
@@ -102,19 +79,9 @@ class UploadStore:
     def _store_postgres(
         self, token_hash: str, upload: StoredUpload, now: datetime, received_at: datetime
     ) -> OtpGrant | None:
-        params = {
-            "token_hash": token_hash,
-            "now": now,
-            "received_at": received_at,
-            "key_data": [k[0] for k in upload.keys],
-            "starts": [k[1] for k in upload.keys],
-            "periods": [k[2] for k in upload.keys],
-            "day": now.date(),
-            "province": upload.province,
-            "summaries": json.dumps(upload.exposure_detection_summaries),
-        }
+        params = postgres_upload_parameters(token_hash, upload, now=now, received_at=received_at)
         with self._db.statement() as conn:  # one statement: atomic on its own
-            row = conn.execute(_POSTGRES_UPLOAD, params).first()
+            row = conn.exec_driver_sql(POSTGRES_UPLOAD, params).first()
         if row is None:
             return None
         return OtpGrant(symptoms_started_on=row[0], id_test_verification=row[1])
