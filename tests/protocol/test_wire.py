@@ -11,6 +11,7 @@ import pytest
 
 from notifica.protocol import (
     GoogleOperationalInfoRequest,
+    KeysIndex,
     MalformedWireMessage,
     OtpRequest,
     TekPayload,
@@ -77,6 +78,17 @@ def test_unknown_fields_are_ignored_like_immuni() -> None:
 def test_malformed_bodies_name_the_field(body: bytes, where: str) -> None:
     with pytest.raises(MalformedWireMessage, match=where):
         parse_wire(UploadRequest, body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"oldest": "1", "newest": 2}', b'{"oldest": 0, "newest": 2}', b'{"oldest": 1.0, "newest": 2}',
+     b'{"oldest": 1, "newest": true}', b'{"oldest": 1}', b'{"oldest": 1, "newest": 9223372036854775808}'],
+)  # fmt: skip
+def test_the_keys_index_takes_only_batch_numbers(body: bytes) -> None:
+    with pytest.raises(MalformedWireMessage):
+        parse_wire(KeysIndex, body)
+    assert parse_wire(KeysIndex, b'{"oldest": 1, "newest": 2}') == KeysIndex(oldest=1, newest=2)
 
 
 def test_padding_is_capped_at_immuni_size() -> None:

@@ -308,10 +308,13 @@ class UploadRequest(_Wire):
 
 
 class KeysIndex(_Wire):
-    """``GET /v1/keys/index``: the first and last batch of the last 14 days (§3.5)."""
+    """``GET /v1/keys/index``: the first and last batch of the last 14 days (§3.5).
 
-    oldest: int
-    newest: int
+    Batch numbers are JSON integers from 1 (a string such as ``"1"`` is refused, not coerced).
+    """
+
+    oldest: Annotated[int, Field(strict=True, ge=1, le=_INT64_MAX)]
+    newest: Annotated[int, Field(strict=True, ge=1, le=_INT64_MAX)]
 
 
 class OperationalInfoFields(_Wire):
