@@ -82,9 +82,15 @@ def test_malformed_bodies_name_the_field(body: bytes, where: str) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b'{"oldest": "1", "newest": 2}', b'{"oldest": 0, "newest": 2}', b'{"oldest": 1.0, "newest": 2}',
-     b'{"oldest": 1, "newest": true}', b'{"oldest": 1}', b'{"oldest": 1, "newest": 9223372036854775808}'],
-)  # fmt: skip
+    [
+        b'{"oldest": "1", "newest": 2}',
+        b'{"oldest": 0, "newest": 2}',
+        b'{"oldest": 1.0, "newest": 2}',
+        b'{"oldest": 1, "newest": true}',
+        b'{"oldest": 1}',
+        b'{"oldest": 1, "newest": 9223372036854775808}',
+    ],
+)
 def test_the_keys_index_takes_only_batch_numbers(body: bytes) -> None:
     with pytest.raises(MalformedWireMessage):
         parse_wire(KeysIndex, body)
