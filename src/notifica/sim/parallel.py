@@ -16,6 +16,7 @@ A runner's result depends only on its shard and the published batches (see
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import traceback
 from collections.abc import Callable, Sequence
@@ -29,16 +30,10 @@ from notifica.server import INLINE_BLOCKING_CALLS
 from notifica.sim.contacts import DAY_S
 from notifica.sim.devices import load_device_sampler
 from notifica.sim.errors import SimError
-from notifica.sim.orchestration import (
-    ShardRunner,
-    SystemCounts,
-    merge,
-    publish_at,
-    publisher,
-    ticks,
-)
+from notifica.sim.orchestration import merge, publish_at, publisher, report_days, ticks
 from notifica.sim.run import ShardSpec, plan_shards
 from notifica.sim.scenario import Scenario
+from notifica.sim.shard_runner import ShardRunner, SystemCounts
 
 __all__ = ["assign_shards", "run_parallel"]
 
@@ -98,11 +93,9 @@ def _worker(
                     loop.run(runner.server.aclose())
     except (KeyboardInterrupt, EOFError, BrokenPipeError):
         return
-    except BaseException:  # noqa: BLE001 - every failure goes to the coordinator
-        try:
+    except BaseException:  # every failure goes to the coordinator
+        with contextlib.suppress(OSError):
             conn.send(("error", traceback.format_exc()))
-        except (BrokenPipeError, OSError):
-            pass
 
 
 class _Workers:
@@ -112,8 +105,13 @@ class _Workers:
         self.processes: list[BaseProcess] = []
         self.pipes: list[Connection] = []
 
-    def start(self, scenario: Scenario, groups: list[list[ShardSpec]], data_dir: Path,
-              database_url: str | None) -> None:
+    def start(
+        self,
+        scenario: Scenario,
+        groups: list[list[ShardSpec]],
+        data_dir: Path,
+        database_url: str | None,
+    ) -> None:
         context = multiprocessing.get_context("spawn")
         for group in groups:
             ours, theirs = context.Pipe()
@@ -130,21 +128,27 @@ class _Workers:
 
     def ask(self, command: str, value: Any = None) -> list[Any]:
         """Send every worker the command and wait for every answer (the barrier)."""
-        for pipe in self.pipes:
-            pipe.send((command, value))
+        for i, pipe in enumerate(self.pipes):
+            try:
+                pipe.send((command, value))
+            except OSError:
+                raise self._died(i) from None
         return self.gather()
+
+    def _died(self, i: int) -> SimError:
+        self.processes[i].join(_JOIN_S)
+        return SimError(f"shard worker {i} died (exit code {self.processes[i].exitcode})")
 
     def gather(self) -> list[Any]:
         answers: dict[int, Any] = {}
         while len(answers) < len(self.pipes):
             pending = [p for i, p in enumerate(self.pipes) if i not in answers]
-            for pipe in wait(pending):
-                i = self.pipes.index(pipe)  # type: ignore[arg-type]
+            for ready in wait(pending):
+                i = next(j for j, p in enumerate(self.pipes) if p is ready)
                 try:
-                    kind, value = pipe.recv()  # type: ignore[union-attr]
-                except EOFError:
-                    raise SimError(f"shard worker {i} died (exit code "
-                                   f"{self.processes[i].exitcode})") from None
+                    kind, value = self.pipes[i].recv()
+                except (EOFError, OSError):
+                    raise self._died(i) from None
                 if kind == "error":
                     raise SimError(f"a shard worker failed:\n{value}")
                 answers[i] = value
@@ -187,10 +191,7 @@ def run_parallel(
         done, end = 0, scenario.run.days * DAY_S
         for at_s in ticks(scenario):
             workers.ask("advance", at_s)
-            while done < scenario.run.days and (done + 1) * DAY_S <= at_s:
-                if on_day is not None:
-                    on_day(done)
-                done += 1
+            done = report_days(done, at_s, scenario, on_day)
             if at_s < end:
                 publish_at(server, at_s, counts)
         answers: list[dict[int, Any]] = workers.ask("finish")
