@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import multiprocessing
 import traceback
 from collections.abc import Callable, Sequence
@@ -58,7 +59,18 @@ def _worker(
     data_dir: str,
     database_url: str | None,
 ) -> None:
-    """A worker process's main: build the runners, then obey the pipe."""
+    """A worker process's main: build the runners, then obey the pipe (in a copy of the
+    context, so the inline-calls switch stays inside)."""
+    contextvars.copy_context().run(_serve, conn, scenario, specs, data_dir, database_url)
+
+
+def _serve(
+    conn: Connection,
+    scenario: Scenario,
+    specs: list[ShardSpec],
+    data_dir: str,
+    database_url: str | None,
+) -> None:
     try:
         INLINE_BLOCKING_CALLS.set(True)
         cache = DetectionCache()
