@@ -93,6 +93,15 @@ def test_ctrl_c_stops_every_worker_and_writes_no_report(
     assert multiprocessing.active_children() == []
 
 
+def test_an_exception_in_a_worker_stops_every_worker_and_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("notifica.sim.parallel.ticks", lambda scenario: [21600.0, "later"])
+    with pytest.raises(SimError, match=r"a shard worker failed:(.|\n)*ValueError"):
+        simulate(_short(), processes=2)
+    assert multiprocessing.active_children() == []
+
+
 def test_a_worker_reports_its_error_with_the_traceback(tmp_path: Path) -> None:
     scenario = _short()
     publisher(scenario, tmp_path, database_url=None)
