@@ -184,3 +184,14 @@ def test_phones_detect_every_detection_period_of_the_scenario(
     assert phones * per_day <= runner.counts.detections <= phones * (per_day + 1)
     settings = [r for r in recording.requests if r.url.path.endswith("/settings")]
     assert settings
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_workers_share_one_postgresql_database(empty_postgres: str) -> None:
+    scenario = _short(days=3)
+    on_sqlite = simulate(scenario, processes=1)
+    on_postgres = simulate(scenario, processes=2, database_url=empty_postgres)
+    assert on_postgres["run"]["database"] == "postgresql"
+    for name in ("detections", "uploads", "keys_published", "notifications"):
+        assert on_postgres["system"][name] == on_sqlite["system"][name], name
