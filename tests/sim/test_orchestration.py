@@ -223,7 +223,7 @@ def test_the_backend_can_run_on_postgresql(empty_postgres: str) -> None:
     )  # the same answers, up to a few bytes of serialisation
 
 
-def test_provinces_share_one_backend_and_one_clock() -> None:
+def test_provinces_run_together_on_one_database() -> None:
     scenario = Scenario().with_values(
         {**FAST, "run.population": 200, "run.days": 2, "run.provinces": {"BO": 0.5, "MI": 0.5}}
     )
