@@ -4,14 +4,10 @@ truth, the output contract, and the CLI's errors and interruptions."""
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from typer.testing import CliRunner
 
 import notifica.sim.simulate as simulate_module
@@ -214,35 +210,6 @@ def test_a_sweep_writes_one_metrics_file_per_adoption_and_the_combined_json(
     assert (out / "report.html").exists()
 
 
-@pytest.fixture
-def empty_postgres() -> Iterator[str]:
-    """An empty PostgreSQL database (skipped without a server, failed in CI)."""
-    base = os.environ.get(
-        "NOTIFICA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
-    admin = sa.create_engine(
-        sa.make_url(base).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        if os.environ.get("NOTIFICA_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL unreachable: {exc.__class__.__name__}")
-        pytest.skip(f"PostgreSQL unreachable at {base}")
-    name = f"notifica_sim_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield sa.make_url(base).set(database=name).render_as_string(False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-        )
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.dispose()
-
-
 @pytest.mark.postgres
 def test_the_backend_can_run_on_postgresql(empty_postgres: str) -> None:
     scenario = Scenario().with_values({**FAST, "run.population": 150, "run.days": 2})
@@ -256,7 +223,7 @@ def test_the_backend_can_run_on_postgresql(empty_postgres: str) -> None:
     )  # the same answers, up to a few bytes of serialisation
 
 
-def test_provinces_share_one_backend_and_one_clock() -> None:
+def test_provinces_run_together_on_one_database() -> None:
     scenario = Scenario().with_values(
         {**FAST, "run.population": 200, "run.days": 2, "run.provinces": {"BO": 0.5, "MI": 0.5}}
     )

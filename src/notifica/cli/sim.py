@@ -171,7 +171,12 @@ def run_command(
         str | None,
         typer.Option("--database-url", help="PostgreSQL URL for the backend (default: SQLite)."),
     ] = None,
-    processes: int = typer.Option(1, "--processes", min=1, help="Processes for the baseline."),
+    processes: int = typer.Option(
+        1,
+        "--processes",
+        min=1,
+        help="Processes for the shards (provinces), with phones and without.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
     """Simulate a town with the app: phones, backend, epidemic; write the report."""
@@ -213,7 +218,9 @@ def sweep_command(
         str | None,
         typer.Option("--database-url", help="PostgreSQL URL for the backend (default: SQLite)."),
     ] = None,
-    processes: int = typer.Option(1, "--processes", min=1, help="Processes for the baselines."),
+    processes: int = typer.Option(
+        1, "--processes", min=1, help="Processes for the shards (provinces) of each run."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the sweep as JSON."),
 ) -> None:
     """One run per adoption value; a report per run and the sweep's report and sweep.json."""

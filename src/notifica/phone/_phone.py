@@ -6,7 +6,8 @@ Rules:
    the current status in `_state`): new key at UTC midnight and the 14-day purge, detection
    every ``exposure_detection_period``, risk reminders, alert expiry, dummy traffic. When
    nothing is due it returns after one comparison, so a simulator can tick thousands of
-   phones cheaply.
+   phones cheaply. ``dummy_traffic=False`` turns the dummy ingestion requests off (a
+   simulation measuring the system without them; a real app always sends them).
 2. Every method is named for the event that drives it (`onboard`, `on_advertisement`,
    `record_sightings`, `report_positive`, `verify_otp`, `upload_keys`, `acknowledge_alert`).
 3. State changes are made on a copy and saved in one store transaction; only then does the
@@ -107,6 +108,7 @@ class Phone:
         "_clock",
         "_context",
         "_device",
+        "_dummy_on",
         "_http",
         "_metadata",
         "_next_due",
@@ -134,8 +136,10 @@ class Phone:
         attestation: AttestationProvider | None = None,
         platform: str = "android",
         build: int = 1,
+        dummy_traffic: bool = True,
     ) -> None:
         self._clock = clock
+        self._dummy_on = dummy_traffic
         self._store = store
         self._device = device
         self._rng = rng if rng is not None else random.SystemRandom()
@@ -364,7 +368,7 @@ class Phone:
             reminded = self._remind(now_s)
         if Job.DETECT in jobs and self._detection_due(now_s):
             detection = await self.detect()
-        if Job.DUMMY_TRAFFIC in jobs:
+        if Job.DUMMY_TRAFFIC in jobs and self._dummy_on:
             dummies = await self._dummy_traffic(now_s)
         self._next_due = next_due(self._state, now_s)
         if not (new_key or purged or reminded or expired or dummies or detection):

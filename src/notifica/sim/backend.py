@@ -24,6 +24,7 @@ import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +236,10 @@ class SimServer:
         publish_period_s: the publish job's period.
         database_url: a PostgreSQL URL instead of the SQLite file; the database must be
             empty of keys (the simulation's batches are all it should publish).
+        rng_seed: the server's randomness (ingestion delays); `seed` by default. Each shard's
+            app replica has its own, so a shard's run does not depend on the others.
+        upgrade: create the schema (once per run: the coordinator's server does it, the
+            replicas of the shards open the database as it is).
     """
 
     def __init__(
@@ -246,7 +251,12 @@ class SimServer:
         seed: int,
         publish_period_s: float,
         database_url: str | None = None,
+        rng_seed: int | None = None,
+        upgrade: bool = True,
+        start: datetime | None = None,
     ) -> None:
+        self.start = start or clock.now()
+        """The run's day 0 (ticks are counted from it)."""
         url = database_url or f"sqlite:///{data_dir / 'server.db'}"
         self.settings = Settings(
             data_dir=data_dir,
@@ -263,9 +273,10 @@ class SimServer:
             clock=clock,
             signer=self.signer,
             sleeper=self.sleeper,
-            rng=random.Random(seed),  # noqa: S311 - a reproducible run, not secrets
+            rng=random.Random(seed if rng_seed is None else rng_seed),  # noqa: S311 - reproducible
         )
-        self.backend.upgrade()
+        if upgrade:
+            self.backend.upgrade()
         self.database = "postgresql" if url.startswith("postgresql") else "sqlite"
         self.app = create_app(self.settings, backend=self.backend)
         self.cdn = CdnTransport(httpx.ASGITransport(app=self.app), clock, phones)
@@ -275,6 +286,18 @@ class SimServer:
         self.public_keys = {
             (info.verification_key_id, info.verification_key_version): self.signer.public_key_pem()
         }
+
+    def configure_app(self, *, detection_period_s: float) -> None:
+        """Serve the scenario's app settings (both platforms, every build), so the phones
+        detect every ``app.detection_period`` as the scenario says."""
+        store = self.backend.repository.app_settings
+        for platform in ("ios", "android"):
+            store.put(
+                platform=platform,
+                starting_build=1,
+                name="exposure_detection_period",
+                value=round(detection_period_s),
+            )
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -59,6 +59,7 @@ class ShardPhones:
         cache: the run's detection cache (batches parsed, verified and derived once).
         first_index: index of this shard's first phone among the run's phones (byte counters).
         start_unix_s: the run's day 0, 00:00 UTC.
+        dummy_traffic: whether the phones send dummy ingestion requests (``app.dummy_traffic``).
     """
 
     def __init__(
@@ -71,6 +72,7 @@ class ShardPhones:
         *,
         first_index: int,
         start_unix_s: int,
+        dummy_traffic: bool = True,
     ) -> None:
         devices = shard.population.devices
         self.shard = shard
@@ -105,6 +107,7 @@ class ShardPhones:
                 risk_rule=self.rules[row],
                 detection_cache=cache,
                 platform="ios" if devices.is_ios[person] else "android",
+                dummy_traffic=dummy_traffic,
             )
             phone.onboard(
                 age_confirmed=True, province=shard.spec.province, permissions=ALL_PERMISSIONS

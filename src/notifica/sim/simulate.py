@@ -19,6 +19,7 @@ from typing import Any
 from notifica.clock import Clock, SystemClock
 from notifica.sim.metrics import compare_with_baseline
 from notifica.sim.orchestration import Orchestration
+from notifica.sim.parallel import run_parallel
 from notifica.sim.report import METRICS_SCHEMA, write_report, write_sweep_report
 from notifica.sim.run import plan_shards, run_epidemic
 from notifica.sim.scenario import Scenario
@@ -43,7 +44,9 @@ def simulate(
         scenario: the scenario.
         database_url: a PostgreSQL database for the backend (default: SQLite in a temporary
             directory removed at the end).
-        processes: worker processes for the baseline's shards.
+        processes: worker processes for the shards, with phones (`notifica.sim.parallel`:
+            one database, the publish job at barriers) and without (the baseline); the
+            metrics are the same whatever the number.
         on_day: called after each simulated day of the run with phones.
         on_baseline: called when the baseline is done.
         clock: measures ``elapsed_s`` (the system clock by default).
@@ -51,12 +54,21 @@ def simulate(
     timer = clock or SystemClock()
     started = timer.monotonic()
     with tempfile.TemporaryDirectory(prefix="notifica-sim-") as data_dir:
-        orchestration = Orchestration(
-            scenario, Path(data_dir), database_url=database_url, on_day=on_day
-        )
-        database = orchestration.server.database
-        phones = sum(len(p) for p in orchestration.phones)
-        app = asyncio.run(orchestration.run())
+        if processes > 1 and len(plan_shards(scenario)) > 1:
+            app, phones, database = run_parallel(
+                scenario,
+                Path(data_dir),
+                processes=processes,
+                database_url=database_url,
+                on_day=on_day,
+            )
+        else:
+            orchestration = Orchestration(
+                scenario, Path(data_dir), database_url=database_url, on_day=on_day
+            )
+            database = orchestration.server.database
+            phones = sum(len(p) for p in orchestration.phones)
+            app = asyncio.run(orchestration.run())
     baseline = run_epidemic(scenario, processes=processes)
     if on_baseline is not None:
         on_baseline()
