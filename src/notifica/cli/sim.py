@@ -17,6 +17,15 @@ from notifica.sim.simulate import simulate, sweep, write_outputs
 
 app = typer.Typer(name="sim", help="The population simulator.", no_args_is_help=True)
 
+ScenarioOption = Annotated[Path | None, typer.Option("--scenario", help="Scenario TOML file.")]
+PopulationOption = Annotated[int | None, typer.Option(help="Residents (run.population).")]
+DaysOption = Annotated[int | None, typer.Option(help="Days (run.days).")]
+SeedOption = Annotated[int | None, typer.Option(help="Seed (run.seed).")]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="PostgreSQL URL for the backend (default: SQLite)."),
+]
+
 
 def _scenario(path: Path | None, overrides: dict[str, Any]) -> Scenario:
     scenario = load_scenario(path)
@@ -95,12 +104,10 @@ def fit_radio_command(
 
 @app.command("epidemic")
 def epidemic_command(
-    scenario_path: Annotated[
-        Path | None, typer.Option("--scenario", help="Scenario TOML file.")
-    ] = None,
-    population: Annotated[int | None, typer.Option(help="Residents (run.population).")] = None,
-    days: Annotated[int | None, typer.Option(help="Days (run.days).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (run.seed).")] = None,
+    scenario_path: ScenarioOption = None,
+    population: PopulationOption = None,
+    days: DaysOption = None,
+    seed: SeedOption = None,
     processes: int = typer.Option(1, "--processes", min=1, help="Worker processes for the shards."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -155,22 +162,17 @@ def _format(value: Any) -> str:
 
 @app.command("run")
 def run_command(
-    scenario_path: Annotated[
-        Path | None, typer.Option("--scenario", help="Scenario TOML file.")
-    ] = None,
-    population: Annotated[int | None, typer.Option(help="Residents (run.population).")] = None,
-    days: Annotated[int | None, typer.Option(help="Days (run.days).")] = None,
+    scenario_path: ScenarioOption = None,
+    population: PopulationOption = None,
+    days: DaysOption = None,
     adoption: Annotated[
         float | None, typer.Option(help="Share of residents with the app (adoption.overall).")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (run.seed).")] = None,
+    seed: SeedOption = None,
     out: Annotated[Path, typer.Option("--out", help="Directory of the report.")] = Path(
         "sim-report"
     ),
-    database_url: Annotated[
-        str | None,
-        typer.Option("--database-url", help="PostgreSQL URL for the backend (default: SQLite)."),
-    ] = None,
+    database_url: DatabaseOption = None,
     processes: int = typer.Option(
         1,
         "--processes",
@@ -207,17 +209,12 @@ def sweep_command(
     adoption: Annotated[
         str, typer.Option(help="Comma-separated adoption values, e.g. 0,0.2,0.4,0.6.")
     ],
-    scenario_path: Annotated[
-        Path | None, typer.Option("--scenario", help="Scenario TOML file.")
-    ] = None,
-    population: Annotated[int | None, typer.Option(help="Residents (run.population).")] = None,
-    days: Annotated[int | None, typer.Option(help="Days (run.days).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (run.seed).")] = None,
+    scenario_path: ScenarioOption = None,
+    population: PopulationOption = None,
+    days: DaysOption = None,
+    seed: SeedOption = None,
     out: Annotated[Path, typer.Option("--out", help="Directory of the sweep.")] = Path("sim-sweep"),
-    database_url: Annotated[
-        str | None,
-        typer.Option("--database-url", help="PostgreSQL URL for the backend (default: SQLite)."),
-    ] = None,
+    database_url: DatabaseOption = None,
     processes: int = typer.Option(
         1, "--processes", min=1, help="Processes for the shards (provinces) of each run."
     ),
