@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from notifica.clock import SimClock
-from notifica.server import Backend, NoSleep, forwarded_address
+from notifica.server import Backend, NoSleep, client_address, forwarded_address
 from tests.server._support import ingestion_headers, make_otp
 from tests.server.conftest import BackendFactory, client_for
 
@@ -160,3 +160,11 @@ def test_the_client_address_is_the_one_the_trusted_proxies_appended() -> None:
     assert forwarded_address(" 198.51.100.23 ,", hops=1) == "198.51.100.23"
     assert forwarded_address("10.0.0.2", hops=2) == "10.0.0.2"
     assert forwarded_address(" , ", hops=1) == ""
+
+
+def test_the_proxy_header_names_the_client_only_where_one_is_configured() -> None:
+    """The choice both the API's rate limit and the portal's back-off make (one function)."""
+    forged = {"x-forwarded-for": "6.6.6.6, 198.51.100.23"}
+    assert client_address(forged, "10.0.0.2", header=None, hops=1) == "10.0.0.2"
+    assert client_address(forged, "10.0.0.2", header="X-Forwarded-For", hops=1) == "198.51.100.23"
+    assert client_address({}, "10.0.0.2", header="X-Forwarded-For", hops=1) == "10.0.0.2"

@@ -28,7 +28,7 @@ from notifica.portal._portal import Portal
 from notifica.portal._records import Operator
 from notifica.portal._sessions import Visit
 from notifica.portal.errors import PortalError
-from notifica.server import forwarded_address
+from notifica.server import client_address
 
 __all__ = [
     "LANGUAGE_COOKIE",
@@ -164,11 +164,12 @@ class Page:
     def client_address(self) -> str:
         """The client's address (or the trusted proxy's header), for the back-off only."""
         settings = self.portal.backend.settings
-        if settings.client_address_header and (
-            value := self.request.headers.get(settings.client_address_header)
-        ):
-            return forwarded_address(value, hops=settings.client_address_hops)
-        return self.request.client.host if self.request.client else ""
+        return client_address(
+            self.request.headers,
+            self.request.client.host if self.request.client else "",
+            header=settings.client_address_header,
+            hops=settings.client_address_hops,
+        )
 
     async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a blocking service call in the thread pool."""

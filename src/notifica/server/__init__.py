@@ -43,6 +43,7 @@ from notifica.server.ratelimit import (
     MemoryRateLimiter,
     RateLimiter,
     RedisRateLimiter,
+    client_address,
     forwarded_address,
 )
 from notifica.server.repository import (
@@ -98,6 +99,7 @@ __all__ = [
     "Unauthenticated",
     "UnauthorizedOtp",
     "UnknownError",
+    "client_address",
     "create_app",
     "forwarded_address",
     "load_signer",

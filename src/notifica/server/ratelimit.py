@@ -10,13 +10,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from typing import Protocol
 
 import redis.asyncio as aioredis
 
 from notifica.clock import Clock
 
-__all__ = ["MemoryRateLimiter", "RateLimiter", "RedisRateLimiter", "forwarded_address"]
+__all__ = [
+    "MemoryRateLimiter",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "client_address",
+    "forwarded_address",
+]
 
 _SALT_TTL_S = 86_400
 
@@ -33,6 +40,14 @@ def forwarded_address(value: str, *, hops: int) -> str:
     if not entries:
         return ""
     return entries[-hops] if hops <= len(entries) else entries[0]
+
+
+def client_address(headers: Mapping[str, str], peer: str, *, header: str | None, hops: int) -> str:
+    """The client's address: from the trusted proxy's `header` when one is configured and
+    present (see `forwarded_address`), else the peer of the connection."""
+    if header and (value := headers.get(header.lower())):
+        return forwarded_address(value, hops=hops)
+    return peer
 
 
 class RateLimiter(Protocol):

@@ -35,7 +35,7 @@ from notifica.protocol import (
 )
 from notifica.server._backend import Backend
 from notifica.server.errors import RequestTooLarge, SchemaError, TooManyRequests, UnauthorizedOtp
-from notifica.server.ratelimit import forwarded_address
+from notifica.server.ratelimit import client_address
 from notifica.server.routers._http import (
     JSON_TYPES,
     BackendDep,
@@ -74,10 +74,9 @@ class Ingestion:
     def client_address(self, headers: Headers, peer: str) -> str:
         """The client's address as seen by this process (or as told by the trusted proxy)."""
         settings = self.backend.settings
-        header = settings.client_address_header
-        if header and (value := headers.get(header.lower())):
-            return forwarded_address(value, hops=settings.client_address_hops)
-        return peer
+        return client_address(
+            headers, peer, header=settings.client_address_header, hops=settings.client_address_hops
+        )
 
     async def _admit(self, headers: Headers, peer: str) -> tuple[bool, str]:
         """The checks every ingestion request passes first: the rate limit (dummies count
